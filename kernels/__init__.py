@@ -1,0 +1,44 @@
+"""The kernel workshop: hand-written kernels behind one registry.
+
+Each kernel family is one file in three places with the same function names and signatures:
+``reference/`` (plain NumPy: slow, obvious, the oracle of the tests), ``cpu/`` (``@njit``) and
+``cuda/`` (``@cuda.jit`` launched on CuPy arrays, or on NumPy arrays under Numba's CUDA simulator).
+Ops never import a backend's file themselves; they ask ``get(name, device)``.
+
+Set ``MINITORCH_CNN_KERNELS=reference`` to run every op on the NumPy references.
+
+Installed as ``minitorch_cnn.kernels`` (``package_dir`` in setup.py).
+"""
+import functools
+import importlib
+import os
+
+# kernel name -> the family file that defines it in reference/, cpu/ and cuda/
+FAMILIES = {
+    "scatter_add": "scatter",
+}
+
+IMPLEMENTATIONS = ("reference", "cpu", "cuda")
+
+
+def implementation_for(device):
+    """Which implementation serves ``device`` (a Device or 'cpu'/'cuda') right now."""
+    if os.environ.get("MINITORCH_CNN_KERNELS") == "reference":
+        return "reference"
+    return device if isinstance(device, str) else device.type
+
+
+@functools.lru_cache(maxsize=None)
+def load(name, implementation):
+    """The function ``name`` of one implementation ('reference', 'cpu' or 'cuda')."""
+    if name not in FAMILIES:
+        raise KeyError(f"no kernel named {name!r}; known kernels: {sorted(FAMILIES)}")
+    if implementation not in IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
+    module = importlib.import_module(f"{__name__}.{implementation}.{FAMILIES[name]}")
+    return getattr(module, name)
+
+
+def get(name, device):
+    """The kernel ``name`` for ``device``: the CPU or CUDA version, or the reference if forced."""
+    return load(name, implementation_for(device))

@@ -1,0 +1,1 @@
+"""CPU kernels: Numba ``@njit(cache=True)``, parallel where that measured faster."""

@@ -1,0 +1,28 @@
+"""minitorch_cnn: a from-scratch deep-learning engine for convolutional networks.
+
+``import minitorch_cnn as mt``: tensors and autograd here, layers in ``mt.nn``, the functional
+ops in ``mt.nn.functional``, hand-written kernels in ``mt.kernels``.
+"""
+from . import backend, cuda, kernels  # noqa: F401
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import Device
+from .creation import (arange, empty, empty_like, from_numpy, full, full_like, ones, ones_like,
+                       rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .random import get_rng_state, manual_seed, set_rng_state
+from .tensor import (Tensor, abs, bool_, cat, clip, concat, exp, float16, float32, float64,
+                     int32, int64, log, matmul, maximum, minimum, pad, split, sqrt, stack,
+                     uint8, where)
+from . import nn  # noqa: E402  (nn builds on everything above)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Device", "Function", "GradcheckError", "Tensor", "abs", "arange", "backend", "bool_",
+    "cat", "clip", "concat", "cuda", "empty", "empty_like", "enable_grad", "exp", "float16",
+    "float32", "float64", "from_numpy", "full", "full_like", "get_rng_state", "gradcheck",
+    "int32", "int64", "is_grad_enabled", "kernels", "log", "manual_seed", "matmul", "maximum",
+    "minimum", "nn", "no_grad", "numerical_grad", "ones", "ones_like", "pad", "rand",
+    "rand_like", "randint", "randn", "randn_like", "set_grad_enabled", "set_rng_state", "split",
+    "sqrt", "stack", "tensor", "uint8", "where", "zeros", "zeros_like",
+]

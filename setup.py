@@ -1,0 +1,24 @@
+"""minitorch_cnn: a from-scratch deep-learning engine for convolutional networks."""
+from setuptools import find_packages, setup
+
+# The top-level folder kernels/ is installed as the subpackage minitorch_cnn.kernels.
+kernel_packages = ["minitorch_cnn.kernels"] + [
+    "minitorch_cnn.kernels." + p for p in find_packages("kernels")]
+
+setup(
+    name="minitorch_cnn",
+    version="0.1.0",
+    description="A from-scratch deep-learning engine for convolutional networks "
+                "(NumPy + Numba on the CPU, CuPy + Numba CUDA on the GPU)",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["minitorch_cnn", "minitorch_cnn.*"]) + kernel_packages,
+    package_dir={"minitorch_cnn.kernels": "kernels"},
+    install_requires=["numpy>=1.24", "numba>=0.58", "tqdm>=4.60"],
+    extras_require={
+        "cuda": ["cupy-cuda12x>=13"],
+        "test": ["pytest>=7"],
+        "oracle": ["torch==2.13.0"],
+    },
+)

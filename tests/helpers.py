@@ -1,0 +1,16 @@
+"""Helpers shared by the tests."""
+import numpy as np
+
+import minitorch_cnn as mt
+
+
+def make(rng, *shape, device="cpu", dtype=np.float64, requires_grad=True, low=-1.0, high=1.0):
+    """A random tensor of ``shape`` (float64 by default, as gradcheck wants)."""
+    data = rng.uniform(low, high, shape).astype(dtype)
+    return mt.tensor(data, device=device, requires_grad=requires_grad)
+
+
+def assert_close(actual, expected, rtol=1e-6, atol=1e-8):
+    """Compare a Tensor or array with an expected array."""
+    actual = actual.numpy() if isinstance(actual, mt.Tensor) else np.asarray(actual)
+    np.testing.assert_allclose(actual, np.asarray(expected), rtol=rtol, atol=atol)
