@@ -16,6 +16,10 @@ import os
 # kernel name -> the family file that defines it in reference/, cpu/ and cuda/
 FAMILIES = {
     "scatter_add": "scatter",
+    # --- convolution ---
+    # --- pooling and locally-connected ---
+    # --- normalization ---
+    # --- activations, dropout, losses ---
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")

@@ -3,6 +3,13 @@ and argument conventions (NCHW activations, OIHW weights)."""
 from ..ops.linalg import Linear as _Linear
 from ..tensor import pad as _pad
 
+# Each topic's public ops are written, with their docstrings, in their ops/ module and
+# imported here, so that ``F.<name>`` is the one place users look.
+# --- convolution ---
+# --- pooling and locally-connected ---
+# --- normalization ---
+# --- activations, dropout, losses ---
+
 
 def linear(x, weight, bias=None):
     """y = x W^T + b. x: (..., in_features), W: (out_features, in_features), b: (out_features,).

@@ -1,0 +1,1 @@
+"""Benchmarks of minitorch_cnn against PyTorch CPU, run in one process: ``python -m benchmarks``."""

@@ -1,0 +1,116 @@
+"""Timing harness: forward+backward of each case, ours and PyTorch's in the same process.
+
+Per case it prints the median time of several runs after warm-up for our engine and for torch
+(when installed, with the same number of threads), their ratio (ours / torch: below 1 is faster),
+our GFLOP/s, our peak extra memory during one step (tracemalloc, which sees NumPy's allocations)
+and, once per run, the machine's own NumPy float32 GEMM rate as the ceiling to compare with.
+"""
+import dataclasses
+import importlib
+import json
+import pkgutil
+import statistics
+import time
+import tracemalloc
+from typing import Callable, Optional
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Case:
+    """One benchmark.
+
+    ``ours(device)`` builds inputs on ``device`` ("cpu" or "cuda") and returns a zero-argument
+    step that runs forward+backward once with minitorch_cnn; ``torch(torch_module)`` does the
+    same with PyTorch on the CPU (None when torch has no such op). ``flops`` counts the
+    forward+backward floating-point operations of one step (0 where it means little).
+    """
+    name: str
+    group: str
+    flops: float
+    ours: Callable[[str], Callable[[], None]]
+    torch: Optional[Callable[[object], Callable[[], None]]] = None
+
+
+def all_cases():
+    from . import cases
+    found = []
+    for info in pkgutil.iter_modules(cases.__path__):
+        found.extend(importlib.import_module(f"{cases.__name__}.{info.name}").CASES)
+    return found
+
+
+def median_ms(step, repeat, warmup=1, sync=None):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        step()
+        if sync is not None:
+            sync()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def peak_extra_mib(step):
+    """Peak memory allocated during one call of ``step`` beyond what was held before (MiB)."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        step()
+        return (tracemalloc.get_traced_memory()[1] - base) / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def gemm_gflops(n=2048, repeat=5):
+    """The machine's NumPy float32 GEMM rate: the ceiling of im2col + GEMM convolution."""
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    ms = median_ms(lambda: a @ a, repeat)
+    return 2 * n ** 3 / (ms * 1e-3) / 1e9
+
+
+def run(cases, repeat=5, device="cpu", with_torch=True, threads=None):
+    """Time every case; returns a list of result dicts (also printed as a table)."""
+    torch = None
+    if with_torch:
+        try:
+            import torch
+            if threads:
+                torch.set_num_threads(threads)
+        except ImportError:
+            torch = None
+    sync = None
+    if device == "cuda":
+        import minitorch_cnn as mt
+        sync = lambda: mt.backend.synchronize(mt.Device("cuda"))  # noqa: E731
+    gemm = gemm_gflops()
+    print(f"NumPy float32 GEMM (2048^2): {gemm:.1f} GFLOP/s; torch: "
+          f"{torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else 'absent'}")
+    header = f"{'case':<52} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'MiB':>7}"
+    print(header)
+    print("-" * len(header))
+    results = []
+    for case in cases:
+        step = case.ours(device)
+        ours = median_ms(step, repeat, sync=sync)
+        memory = peak_extra_mib(step) if device == "cpu" else float("nan")
+        theirs = median_ms(case.torch(torch), repeat) if torch and case.torch else float("nan")
+        row = {"case": case.name, "group": case.group, "device": device, "ours_ms": ours,
+               "torch_ms": theirs, "ratio": ours / theirs if theirs == theirs else None,
+               "gflops": case.flops / (ours * 1e-3) / 1e9 if case.flops else None,
+               "peak_extra_mib": memory, "numpy_gemm_gflops": gemm}
+        results.append(row)
+        ratio = f"{row['ratio']:.2f}" if row["ratio"] else "-"
+        gflops = f"{row['gflops']:.1f}" if row["gflops"] else "-"
+        print(f"{case.name:<52} {ours:9.2f} {theirs:9.2f} {ratio:>6} {gflops:>8} {memory:7.1f}",
+              flush=True)
+    return results
+
+
+def write_json(results, path):
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2)
