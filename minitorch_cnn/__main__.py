@@ -12,7 +12,8 @@ from minitorch_cnn import nn
 def spirals(n_per_class=200, seed=0):
     rng = np.random.default_rng(seed)
     t = np.sqrt(rng.uniform(0.05, 1, n_per_class)) * 3 * np.pi
-    arms = [np.stack([t * np.cos(t + k * np.pi), t * np.sin(t + k * np.pi)], 1) / 10 for k in (0, 1)]
+    arms = [np.stack([t * np.cos(t + k * np.pi), t * np.sin(t + k * np.pi)], 1) / 10
+            for k in (0, 1)]
     x = np.concatenate(arms) + rng.normal(0, 0.02, (2 * n_per_class, 2))
     return x.astype(np.float32), np.repeat([0, 1], n_per_class)
 

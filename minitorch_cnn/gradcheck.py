@@ -32,7 +32,7 @@ def numerical_grad(f, x, df=None, eps=1e-6):
 
     grad = np.zeros(data.shape, dtype=np.float64)
     if not data.flags.c_contiguous:
-        raise ValueError("numerical_grad: x must be a C-contiguous array (it is perturbed in place)")
+        raise ValueError("numerical_grad: x must be C-contiguous (it is perturbed in place)")
     flat = data.reshape(-1)
     for i in range(data.size):
         old = flat[i].item()
