@@ -14,6 +14,7 @@ from .tensor import (Tensor, abs, bool_, cat, clip, concat, exp, float16, float3
                      int32, int64, log, matmul, maximum, minimum, pad, split, sqrt, stack,
                      uint8, where)
 from . import nn  # noqa: E402  (nn builds on everything above)
+# --- checkpoints (mt.save / mt.load) ---
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """Layers: ``Module`` and ``Parameter``, containers, and the layers built on ``functional``."""
-from . import functional, init  # noqa: F401
+from . import functional, init
 from .containers import ModuleDict, ModuleList, Sequential
 from .linear import Flatten, Identity, Linear
 from .module import Module
@@ -9,5 +9,3 @@ from .parameter import Parameter
 # --- normalization ---
 # --- activations, dropout, losses ---
 
-__all__ = ["Flatten", "Identity", "Linear", "Module", "ModuleDict", "ModuleList", "Parameter",
-           "Sequential", "functional", "init"]
