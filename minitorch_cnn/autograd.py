@@ -172,7 +172,7 @@ def run_backward(root, grad, retain_graph=False):
         node = ready.pop()
         grads = buffers.pop(node, None)
         if grads is not None and any(g is not None for g in grads):
-            xp = node.device.xp
+            xp = getattr(node, "output_device", node.device).xp
             grads = [xp.zeros(shape, dtype) if g is None else g
                      for g, (shape, dtype) in zip(grads, node.out_meta)]
             in_grads = node.fn.backward(node, *grads)

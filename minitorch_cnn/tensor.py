@@ -156,9 +156,9 @@ class Tensor:
         if device is not None:
             device = backend.as_device(device)
             if device != self._device:
-                out = shape_ops.ToDevice.apply(out, device)
+                out = shape_ops.ToDevice.apply(out, device=device)
         if dtype is not None and np.dtype(dtype) != out.dtype:
-            out = shape_ops.Cast.apply(out, np.dtype(dtype))
+            out = shape_ops.Cast.apply(out, dtype=np.dtype(dtype))
         return out
 
     def cpu(self):
