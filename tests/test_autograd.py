@@ -193,3 +193,12 @@ def test_mixing_devices_is_a_clear_error():
     a, b = mt.ones(2), mt.ones(2, device="cuda")
     with pytest.raises(ValueError, match="different devices"):
         a + b
+
+
+def test_numerical_grad_for_exercises(rng):
+    x = rng.standard_normal((3, 2))
+    df = rng.standard_normal((3, 2))
+    num = mt.numerical_grad(lambda a: np.tanh(a), x, df)
+    assert_close(num, df * (1 - np.tanh(x) ** 2), rtol=1e-7)
+    t = make(rng, 4)
+    assert_close(mt.numerical_grad(lambda a: (a * a).sum(), t), 2 * t.numpy(), rtol=1e-7)
