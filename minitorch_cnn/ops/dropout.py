@@ -24,28 +24,14 @@ class Dropout(Function):
         return gy * mask
 
 
-class _Zero(Function):
-    """0 * x, so that p = 1 still gives a graph (and zero gradients)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x * 0
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy * 0
-
-
 def _check_p(name, p):
-    if not 0 <= p <= 1:
-        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
+    if not 0 <= p < 1:  # p = 1 would drop everything and scale by 1/0
+        raise ValueError(f"{name}: dropout probability must lie in [0, 1), got {p}")
 
 
 def _apply(x, p, training, mask_shape):
     if not training or p == 0:
         return x  # the identity: inverted dropout needs no test-time scaling
-    if p == 1:
-        return _Zero.apply(x)
     return Dropout.apply(x, p=float(p), mask_shape=mask_shape)
 
 
@@ -59,7 +45,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
     here E[mask * x] = x, so the test-time network is the plain one and needs no factor.
     A net trained one way gives the other's activations up to that constant factor.
 
-    ``p`` must lie in [0, 1]; p = 1 gives zeros. ``inplace`` is accepted for PyTorch's
+    ``p`` must lie in [0, 1). ``inplace`` is accepted for PyTorch's
     signature; the result is always a new tensor.
     """
     _check_p("dropout", p)
