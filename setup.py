@@ -15,10 +15,14 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["minitorch_cnn", "minitorch_cnn.*"]) + kernel_packages,
     package_dir={"minitorch_cnn.kernels": "kernels"},
+    package_data={"minitorch_cnn.data": ["mnist_sample/*.gz", "mnist_sample/*.txt"],
+                  "minitorch_cnn.exercises": ["templates/*.py"]},
     install_requires=["numpy>=1.24", "numba>=0.58", "tqdm>=4.60"],
     extras_require={
         "cuda": ["cupy-cuda12x>=13"],
         "test": ["pytest>=7"],
         "oracle": ["torch==2.13.0"],
+        "safetensors": ["safetensors"],
+        "plot": ["matplotlib>=3.5"],
     },
 )

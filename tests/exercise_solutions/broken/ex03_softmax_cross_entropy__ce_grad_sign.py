@@ -1,0 +1,7 @@
+# ruff: noqa: F821  (a fragment: appended to the reference solution, whose names it uses)
+# function: cross_entropy_backward
+# expect: wrong sign
+def cross_entropy_backward(x, target):
+    g = -softmax(x)
+    g[np.arange(len(x)), target] += 1
+    return g / len(x)
