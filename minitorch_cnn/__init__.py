@@ -15,6 +15,8 @@ from .tensor import (Tensor, abs, bool_, cat, clip, concat, exp, float16, float3
                      uint8, where)
 from . import nn  # noqa: E402  (nn builds on everything above)
 # --- checkpoints (mt.save / mt.load) ---
+from .serialization import load, save
+from .summary import summary
 
 __version__ = "0.1.0"
 
@@ -22,8 +24,9 @@ __all__ = [
     "Device", "Function", "GradcheckError", "Tensor", "abs", "arange", "backend", "bool_",
     "cat", "clip", "concat", "cuda", "empty", "empty_like", "enable_grad", "exp", "float16",
     "float32", "float64", "from_numpy", "full", "full_like", "get_rng_state", "gradcheck",
-    "int32", "int64", "is_grad_enabled", "kernels", "log", "manual_seed", "matmul", "maximum",
-    "minimum", "nn", "no_grad", "numerical_grad", "ones", "ones_like", "pad", "rand",
-    "rand_like", "randint", "randn", "randn_like", "set_grad_enabled", "set_rng_state", "split",
-    "sqrt", "stack", "tensor", "uint8", "where", "zeros", "zeros_like",
+    "int32", "int64", "is_grad_enabled", "kernels", "load", "log", "manual_seed", "matmul",
+    "maximum", "minimum", "nn", "no_grad", "numerical_grad", "ones", "ones_like", "pad",
+    "rand", "rand_like", "randint", "randn", "randn_like", "save", "set_grad_enabled",
+    "set_rng_state", "split", "sqrt", "stack", "summary", "tensor", "uint8", "where", "zeros",
+    "zeros_like",
 ]

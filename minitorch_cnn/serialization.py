@@ -1,0 +1,182 @@
+"""Checkpoints: ``mt.save(obj, path)`` and ``mt.load(path)``, NumPy ``.npz`` without pickle.
+
+``obj`` is a state dict, or any nesting of dicts, lists and tuples whose leaves are tensors,
+NumPy arrays, numbers, strings, booleans or None (a checkpoint: model, optimizer and scheduler
+state dicts, epoch, RNG state). Each array becomes one entry of the ``.npz`` under its path in
+the nesting joined by ``/`` (``model/features.0.weight``, ``optimizer/state/0/exp_avg``), so a
+state dict saved alone has its own keys and can be read by ``numpy.load``; the structure and
+the non-array leaves are kept as JSON in the entry ``__minitorch_cnn__``. No code is pickled:
+files load with ``allow_pickle=False``.
+
+Writes are atomic: the file is written to a temporary file in the same folder, flushed to disk,
+then renamed over ``path``, so an interrupted save leaves the old file (or none), never half a
+file. A truncated or foreign file raises a ``ValueError`` naming it.
+
+A path ending in ``.safetensors`` reads and writes the safetensors format instead (a flat dict
+of arrays; ``pip install "minitorch_cnn[safetensors]"``), so weights exported from other
+frameworks load by name.
+"""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from . import backend
+from .tensor import Tensor
+
+META = "__minitorch_cnn__"
+FORMAT_VERSION = 1
+SAFETENSORS_INSTALL = 'pip install "minitorch_cnn[safetensors]"'
+
+
+def save(obj, path):
+    """Write ``obj`` (a state dict or checkpoint, see the module docstring) to ``path``."""
+    path = os.fspath(path)
+    if path.endswith(".safetensors"):
+        _atomic_write(path, lambda f: f.write(_safetensors_bytes(obj, path)))
+        return
+    arrays = {}
+    tree = _encode(obj, "", arrays)
+    meta = json.dumps({"format": FORMAT_VERSION, "tree": tree})
+    # savez to an open file keeps ``path`` exactly as given (no ".npz" appended)
+    _atomic_write(path, lambda f: np.savez(f, **arrays, **{META: np.array(meta)}))
+
+
+def load(path, device=None):
+    """Read what ``save`` wrote; tensors come back on ``device`` (default cpu).
+
+    A plain ``.npz`` written by ``numpy.savez`` (a state dict exported from another framework)
+    loads as a dict of tensors by its keys.
+    """
+    path = os.fspath(path)
+    device = backend.as_device(device)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"mt.load: no such file: {path}")
+    if path.endswith(".safetensors"):
+        return _load_safetensors(path, device)
+    try:
+        npz = np.load(path, allow_pickle=False)
+        if isinstance(npz, np.ndarray):
+            raise ValueError("it holds a single .npy array, not an .npz archive")
+        with npz:
+            arrays = {key: npz[key] for key in npz.files}  # reads (and CRC-checks) everything
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise ValueError(f"mt.load: {path} is not a readable minitorch_cnn checkpoint (a NumPy "
+                         f".npz file without pickled objects); it may be truncated or of "
+                         f"another format: {e}") from None
+    if META not in arrays:
+        return {k: Tensor._wrap(backend.to_device_array(a, device), device)
+                for k, a in arrays.items()}
+    meta = json.loads(str(arrays.pop(META)))
+    if meta.get("format") != FORMAT_VERSION:
+        raise ValueError(f"mt.load: {path} has checkpoint format {meta.get('format')}, this "
+                         f"version reads format {FORMAT_VERSION}")
+    return _decode(meta["tree"], arrays, device, path)
+
+
+# --- the nesting as JSON, arrays by key -------------------------------------------------------
+def _join(prefix, key):
+    return f"{prefix}/{key}" if prefix else str(key)
+
+
+def _encode(obj, prefix, arrays):
+    if isinstance(obj, Tensor) or _is_array(obj):
+        array = np.asarray(backend.to_numpy(obj.data if isinstance(obj, Tensor) else obj))
+        if array.dtype.kind == "O":
+            raise TypeError(f"mt.save: {prefix or 'the object'} is an object array; only "
+                            "numeric, boolean and string arrays can be saved without pickle")
+        key = prefix or "array"
+        if key in arrays or key == META:
+            raise ValueError(f"mt.save: two entries map to the key {key!r}")
+        arrays[key] = array
+        return {"array": key, "tensor": isinstance(obj, Tensor)}
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, dict):
+        keys = list(obj)
+        if all(isinstance(k, str) for k in keys):
+            return {"dict": {k: _encode(v, _join(prefix, k), arrays) for k, v in obj.items()}}
+        if all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in keys):
+            return {"items": [[k, _encode(v, _join(prefix, k), arrays)] for k, v in obj.items()]}
+    elif isinstance(obj, (list, tuple)):
+        kind = "list" if isinstance(obj, list) else "tuple"
+        return {kind: [_encode(v, _join(prefix, i), arrays) for i, v in enumerate(obj)]}
+    raise TypeError(f"mt.save: cannot save {type(obj).__name__} at {prefix or 'the top'}; "
+                    "checkpoints hold tensors, arrays, numbers, strings, None, and dicts "
+                    "(string or int keys), lists and tuples of them")
+
+
+def _decode(node, arrays, device, path):
+    if not isinstance(node, dict):
+        return node
+    if "array" in node:
+        if node["array"] not in arrays:
+            raise ValueError(f"mt.load: {path} is damaged: entry {node['array']!r} is missing")
+        array = arrays[node["array"]]
+        if not node["tensor"]:
+            return array
+        return Tensor._wrap(backend.to_device_array(array, device), device)
+    if "dict" in node:
+        return {k: _decode(v, arrays, device, path) for k, v in node["dict"].items()}
+    if "items" in node:
+        return {k: _decode(v, arrays, device, path) for k, v in node["items"]}
+    values = [_decode(v, arrays, device, path) for v in node.get("list", node.get("tuple", []))]
+    return tuple(values) if "tuple" in node else values
+
+
+def _is_array(obj):
+    return isinstance(obj, np.ndarray) or hasattr(obj, "__cuda_array_interface__")
+
+
+def _atomic_write(path, write):
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # includes KeyboardInterrupt: never leave the temporary file behind
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# --- safetensors ------------------------------------------------------------------------------
+def _safetensors():
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError(f"reading or writing .safetensors files needs the safetensors "
+                          f"package: {SAFETENSORS_INSTALL}") from None
+    return safetensors.numpy
+
+
+def _safetensors_bytes(obj, path):
+    st = _safetensors()
+    if not isinstance(obj, dict):
+        raise TypeError(f"mt.save: {path}: a .safetensors file holds a flat dict of arrays "
+                        f"(a state dict), got {type(obj).__name__}")
+    arrays = {}
+    for k, v in obj.items():
+        if not (isinstance(v, Tensor) or _is_array(v)):
+            raise TypeError(f"mt.save: {path}: a .safetensors file holds only arrays; entry "
+                            f"{k!r} is a {type(v).__name__}")
+        arrays[k] = np.ascontiguousarray(backend.to_numpy(v.data if isinstance(v, Tensor)
+                                                          else v))
+    return st.save(arrays)
+
+
+def _load_safetensors(path, device):
+    st = _safetensors()
+    try:
+        arrays = st.load_file(path)
+    except Exception as e:  # safetensors raises its own error types
+        raise ValueError(f"mt.load: {path} is not a readable safetensors file: {e}") from None
+    return {k: Tensor._wrap(backend.to_device_array(a, device), device)
+            for k, a in arrays.items()}
