@@ -8,6 +8,7 @@ and, once per run, the machine's own NumPy float32 GEMM rate as the ceiling to c
 import dataclasses
 import importlib
 import json
+import os
 import pkgutil
 import statistics
 import time
@@ -88,7 +89,8 @@ def run(cases, repeat=5, device="cpu", with_torch=True, threads=None):
         import minitorch_cnn as mt
         sync = lambda: mt.backend.synchronize(mt.Device("cuda"))  # noqa: E731
     gemm = gemm_gflops()
-    print(f"NumPy float32 GEMM (2048^2): {gemm:.1f} GFLOP/s; torch: "
+    print(f"NumPy float32 GEMM (2048^2): {gemm:.1f} GFLOP/s (OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); torch: "
           f"{torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else 'absent'}")
     header = f"{'case':<52} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'MiB':>7}"
     print(header)
