@@ -1,0 +1,163 @@
+"""DenseNet-BC (Huang, Liu, van der Maaten & Weinberger, "Densely Connected Convolutional
+Networks", CVPR 2017), in torchvision's layout.
+
+Every layer of a dense block sees the concatenation of all earlier feature maps of the block,
+x_l = H_l([x_0, x_1, ..., x_{l-1}]), with H_l = BN-ReLU-Conv1x1(4k)-BN-ReLU-Conv3x3(k) (the
+"B" bottleneck) and growth rate k. Transition layers between blocks (BN-ReLU-Conv1x1-AvgPool2x2)
+halve the channels (compression 0.5, the "C"). ImageNet models, input 224x224:
+
+| model       | k  | layers per block | init features | parameters  |
+|-------------|----|------------------|---------------|-------------|
+| DenseNet121 | 32 | 6, 12, 24, 16    | 64            |  7,978,856  |
+| DenseNet169 | 32 | 6, 12, 32, 32    | 64            | 14,149,480  |
+| DenseNet201 | 32 | 6, 12, 48, 32    | 64            | 20,013,928  |
+| DenseNet161 | 48 | 6, 12, 36, 24    | 96            | 28,681,000  |
+"""
+from collections import OrderedDict
+
+import minitorch_cnn as mt
+
+from .. import nn
+from ._common import check_input
+from ._torchvision import no_weights
+
+__all__ = ["DenseNet", "DenseNet121", "DenseNet161", "DenseNet169", "DenseNet201",
+           "densenet121", "densenet161", "densenet169", "densenet201"]
+
+
+class _DenseLayer(nn.Module):
+    """BN-ReLU-Conv1x1(bn_size * k)-BN-ReLU-Conv3x3(k) on the concatenation of its inputs."""
+
+    def __init__(self, num_input_features, growth_rate, bn_size, drop_rate):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(num_input_features)
+        self.relu1 = nn.ReLU()
+        self.conv1 = nn.Conv2d(num_input_features, bn_size * growth_rate, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth_rate)
+        self.relu2 = nn.ReLU()
+        self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, 3, padding=1, bias=False)
+        self.dropout = nn.Dropout(drop_rate) if drop_rate > 0 else nn.Identity()
+
+    def forward(self, features):
+        x = mt.cat(features, dim=1) if len(features) > 1 else features[0]
+        x = self.conv1(self.relu1(self.norm1(x)))
+        return self.dropout(self.conv2(self.relu2(self.norm2(x))))
+
+
+class _DenseBlock(nn.ModuleDict):
+    def __init__(self, num_layers, num_input_features, bn_size, growth_rate, drop_rate):
+        super().__init__()
+        for i in range(num_layers):
+            self[f"denselayer{i + 1}"] = _DenseLayer(num_input_features + i * growth_rate,
+                                                     growth_rate, bn_size, drop_rate)
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.values():
+            features.append(layer(features))
+        return mt.cat(features, dim=1)
+
+
+class _Transition(nn.Sequential):
+    def __init__(self, num_input_features, num_output_features):
+        super().__init__(OrderedDict([
+            ("norm", nn.BatchNorm2d(num_input_features)),
+            ("relu", nn.ReLU()),
+            ("conv", nn.Conv2d(num_input_features, num_output_features, 1, bias=False)),
+            ("pool", nn.AvgPool2d(2, stride=2)),
+        ]))
+
+
+class DenseNet(nn.Module):
+    """DenseNet-BC: a 7x7/2 stem and 3x3/2 max pool, four dense blocks joined by transitions,
+    BN-ReLU, global average pooling and one linear classifier.
+
+    Args: growth_rate (k), block_config (layers per block), num_init_features, bn_size
+    (bottleneck width in multiples of k), drop_rate (dropout after each layer), num_classes,
+    in_channels. Initialisation as torchvision: He normal convolutions, BN (1, 0), zero biases.
+    """
+
+    def __init__(self, growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64,
+                 bn_size=4, drop_rate=0.0, num_classes=1000, in_channels=3):
+        super().__init__()
+        self.in_channels = in_channels
+        # T 2x2 transitions need 2^T pixels after the stem's two halvings: 29 for DenseNet-BC
+        self.min_size = 2 ** (len(block_config) + 1) - 3
+        self.features = nn.Sequential(OrderedDict([
+            ("conv0", nn.Conv2d(in_channels, num_init_features, 7, stride=2, padding=3,
+                                bias=False)),
+            ("norm0", nn.BatchNorm2d(num_init_features)),
+            ("relu0", nn.ReLU()),
+            ("pool0", nn.MaxPool2d(3, stride=2, padding=1)),
+        ]))
+        channels = num_init_features
+        for i, num_layers in enumerate(block_config):
+            self.features.add_module(f"denseblock{i + 1}", _DenseBlock(
+                num_layers, channels, bn_size, growth_rate, drop_rate))
+            channels += num_layers * growth_rate
+            if i != len(block_config) - 1:
+                self.features.add_module(f"transition{i + 1}",
+                                         _Transition(channels, channels // 2))
+                channels //= 2
+        self.features.add_module("norm5", nn.BatchNorm2d(channels))
+        self.relu = nn.ReLU()
+        self.classifier = nn.Linear(channels, num_classes)
+        self.num_features = channels
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        check_input(self, x, self.in_channels, min_size=self.min_size)
+        x = self.relu(self.features(x))
+        return self.classifier(x.mean(dim=(2, 3)))
+
+
+def DenseNet121(**kwargs):
+    """DenseNet-121 (k=32, blocks 6-12-24-16): 7,978,856 parameters, 2.83 G multiply-adds at
+    224x224."""
+    return DenseNet(32, (6, 12, 24, 16), 64, **kwargs)
+
+
+def DenseNet161(**kwargs):
+    """DenseNet-161 (k=48, blocks 6-12-36-24, 96 stem channels): 28,681,000 parameters."""
+    return DenseNet(48, (6, 12, 36, 24), 96, **kwargs)
+
+
+def DenseNet169(**kwargs):
+    """DenseNet-169 (k=32, blocks 6-12-32-32): 14,149,480 parameters."""
+    return DenseNet(32, (6, 12, 32, 32), 64, **kwargs)
+
+
+def DenseNet201(**kwargs):
+    """DenseNet-201 (k=32, blocks 6-12-48-32): 20,013,928 parameters."""
+    return DenseNet(32, (6, 12, 48, 32), 64, **kwargs)
+
+
+def densenet121(*, weights=None, progress=True, **kwargs):
+    """torchvision's ``densenet121`` (same keys and shapes); ``weights`` must be None."""
+    no_weights("densenet121", weights)
+    return DenseNet121(**kwargs)
+
+
+def densenet161(*, weights=None, progress=True, **kwargs):
+    """torchvision's ``densenet161`` (same keys and shapes); ``weights`` must be None."""
+    no_weights("densenet161", weights)
+    return DenseNet161(**kwargs)
+
+
+def densenet169(*, weights=None, progress=True, **kwargs):
+    """torchvision's ``densenet169`` (same keys and shapes); ``weights`` must be None."""
+    no_weights("densenet169", weights)
+    return DenseNet169(**kwargs)
+
+
+def densenet201(*, weights=None, progress=True, **kwargs):
+    """torchvision's ``densenet201`` (same keys and shapes); ``weights`` must be None."""
+    no_weights("densenet201", weights)
+    return DenseNet201(**kwargs)
