@@ -1,0 +1,175 @@
+"""Pooling and unpooling on the CPU: Numba loops, parallel over the n * c channel planes (each
+plane is independent, so the scatter of a backward pass needs no atomics and stays in cache).
+
+Same names, signatures and results as ``kernels/reference/pool.py``.
+"""
+import numpy as np
+from numba import njit, prange, uint64
+
+
+def _planes(a):
+    """(n, c, h, w) -> a C-contiguous (n * c, h * w) view (or copy)."""
+    n, c, h, w = a.shape
+    return np.ascontiguousarray(a).reshape(n * c, h * w)
+
+
+@njit(inline="always")
+def _taps(start, k, step, size):
+    """[lo, hi): the taps a of a window side with 0 <= start + a * step < size."""
+    lo = 0 if start >= 0 else (step - 1 - start) // step
+    return lo, min(k, (size - start + step - 1) // step)
+
+
+@njit(cache=True, parallel=True)
+def _max_fwd(x, y, indices, in_h, in_w, out_h, out_w, kh, kw, sy, sx, ph, pw, dy, dx):
+    for p in prange(x.shape[0]):
+        for i in range(out_h):
+            h0 = i * sy - ph
+            a0, a1 = _taps(h0, kh, dy, in_h)
+            for j in range(out_w):
+                w0 = j * sx - pw
+                b0, b1 = _taps(w0, kw, dx, in_w)
+                where = (h0 + a0 * dy) * in_w + w0 + b0 * dx
+                best = x[p, where]
+                for a in range(a0, a1):
+                    row = (h0 + a * dy) * in_w + w0
+                    for b in range(b0, b1):
+                        k = row + b * dx
+                        v = x[p, k]
+                        # PyTorch's rule: strictly greater wins (the first of ties), NaN always
+                        # wins; written as selects, not branches, which random data mispredicts
+                        better = (v > best) | (v != v)
+                        best = v if better else best
+                        where = k if better else where
+                y[p, i * out_w + j] = best
+                indices[p, i * out_w + j] = where
+
+
+def max_pool2d_fwd(x, kh, kw, sy, sx, ph, pw, dy, dx, out_h, out_w):
+    """Max of each (dilated) window and its flat index in the channel's plane (int64)."""
+    n, c, in_h, in_w = x.shape
+    y = np.empty((n * c, out_h * out_w), x.dtype)
+    indices = np.empty((n * c, out_h * out_w), np.int64)
+    _max_fwd(_planes(x), y, indices, in_h, in_w, out_h, out_w, kh, kw, sy, sx, ph, pw, dy, dx)
+    return y.reshape(n, c, out_h, out_w), indices.reshape(n, c, out_h, out_w)
+
+
+@njit(cache=True, parallel=True)
+def _scatter_planes(gx, indices, gy, accumulate):
+    for p in prange(gx.shape[0]):
+        gx[p, :] = 0  # zeroed here, plane by plane, while it is in cache
+        for k in range(gy.shape[1]):
+            if accumulate:
+                gx[p, indices[p, k]] += gy[p, k]
+            else:
+                gx[p, indices[p, k]] = gy[p, k]
+
+
+def max_pool2d_bwd(gy, indices, in_h, in_w):
+    """gx: each output gradient added at its argmax (overlapping windows may share one)."""
+    n, c = gy.shape[:2]
+    gx = np.empty((n * c, in_h * in_w), gy.dtype)
+    _scatter_planes(gx, _planes(indices), _planes(gy), True)
+    return gx.reshape(n, c, in_h, in_w)
+
+
+def _avg_windows(out_h, out_w, in_h, in_w, kh, kw, sy, sx, ph, pw, count_include_pad, divisor,
+                 dtype):
+    """Each output row's window [h0, h1) and column's [w0, w1), clipped to the input, and the
+    divisor of every output as PyTorch's (see kernels/reference/pool.py), in x's dtype."""
+    sides = []
+    for out, s, p, k, size in ((out_h, sy, ph, kh, in_h), (out_w, sx, pw, kw, in_w)):
+        start = np.arange(out, dtype=np.int64) * s - p
+        end = np.minimum(start + k, size + p)
+        lo, hi = np.maximum(start, 0), np.minimum(end, size)
+        sides.append((lo, hi, (end - start) if count_include_pad else np.maximum(hi - lo, 0)))
+    (h0, h1, rows), (w0, w1, cols) = sides
+    counts = np.full((out_h, out_w), divisor) if divisor else np.outer(rows, cols)
+    return h0, h1, w0, w1, np.maximum(counts, 1).astype(dtype).reshape(-1)  # empty: sum is 0
+
+
+@njit(cache=True, parallel=True)
+def _avg_fwd(x, y, in_h, in_w, out_h, out_w, h0, h1, w0, w1, counts):
+    # separable: the rows of a window row are summed into acc (a vectorised loop over in_w),
+    # then each output sums its run of acc; unsigned flat indices skip Numba's wrap-around test
+    for p in prange(x.size // (in_h * in_w)):
+        src, dst = uint64(p * in_h * in_w), uint64(p * out_h * out_w)
+        acc = np.empty(in_w, x.dtype)
+        for i in range(out_h):
+            acc[:] = 0
+            for h in range(h0[i], h1[i]):
+                row = src + uint64(h * in_w)
+                for w in range(in_w):
+                    acc[w] += x[row + uint64(w)]
+            for j in range(out_w):
+                total = acc[0] * 0
+                for w in range(w0[j], w1[j]):
+                    total += acc[w]
+                k = uint64(i * out_w + j)
+                y[dst + k] = total / counts[k]
+
+
+def avg_pool2d_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w, count_include_pad, divisor):
+    """Mean of each window; ``divisor`` (0 for none) overrides the count, as divisor_override."""
+    n, c, in_h, in_w = x.shape
+    y = np.empty((n, c, out_h, out_w), x.dtype)
+    windows = _avg_windows(out_h, out_w, in_h, in_w, kh, kw, sy, sx, ph, pw, count_include_pad,
+                           divisor, x.dtype)
+    _avg_fwd(np.ascontiguousarray(x).reshape(-1), y.reshape(-1), in_h, in_w, out_h, out_w,
+             *windows)
+    return y
+
+
+@njit(cache=True, parallel=True)
+def _avg_bwd(gy, gx, in_h, in_w, out_h, out_w, h0, h1, w0, w1, counts):
+    # the adjoint of _avg_fwd: spread each output row's gradients over acc, add acc to its rows
+    for p in prange(gx.size // (in_h * in_w)):
+        src, dst = uint64(p * out_h * out_w), uint64(p * in_h * in_w)
+        acc = np.empty(in_w, gx.dtype)
+        for k in range(in_h * in_w):
+            gx[dst + uint64(k)] = 0
+        for i in range(out_h):
+            acc[:] = 0
+            for j in range(out_w):
+                k = uint64(i * out_w + j)
+                g = gy[src + k] / counts[k]
+                for w in range(w0[j], w1[j]):
+                    acc[w] += g
+            for h in range(h0[i], h1[i]):
+                row = dst + uint64(h * in_w)
+                for w in range(in_w):
+                    gx[row + uint64(w)] += acc[w]
+
+
+def avg_pool2d_bwd(gy, in_h, in_w, kh, kw, sy, sx, ph, pw, count_include_pad, divisor):
+    """gx: each output gradient spread evenly (1 / divisor) over its window."""
+    n, c, out_h, out_w = gy.shape
+    gx = np.empty((n, c, in_h, in_w), gy.dtype)
+    windows = _avg_windows(out_h, out_w, in_h, in_w, kh, kw, sy, sx, ph, pw, count_include_pad,
+                           divisor, gy.dtype)
+    _avg_bwd(np.ascontiguousarray(gy).reshape(-1), gx.reshape(-1), in_h, in_w, out_h, out_w,
+             *windows)
+    return gx
+
+
+def max_unpool2d_fwd(x, indices, out_h, out_w):
+    """y: zeros of (n, c, out_h, out_w) with each x put back at its flat index (assignment)."""
+    n, c = x.shape[:2]
+    y = np.empty((n * c, out_h * out_w), x.dtype)
+    _scatter_planes(y, _planes(indices), _planes(x), False)
+    return y.reshape(n, c, out_h, out_w)
+
+
+@njit(cache=True, parallel=True)
+def _gather_planes(gx, indices, gy):
+    for p in prange(gx.shape[0]):
+        for k in range(gx.shape[1]):
+            gx[p, k] = gy[p, indices[p, k]]
+
+
+def max_unpool2d_bwd(gy, indices):
+    """gx: gy read back at each index (a gather), of the indices' shape."""
+    n, c = gy.shape[:2]
+    gx = np.empty((n * c, indices.shape[2] * indices.shape[3]), gy.dtype)
+    _gather_planes(gx, _planes(indices), _planes(gy))
+    return gx.reshape(indices.shape)
