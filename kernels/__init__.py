@@ -17,9 +17,38 @@ import os
 FAMILIES = {
     "scatter_add": "scatter",
     # --- convolution ---
+    "im2col": "im2col",
+    "col2im": "im2col",
+    "depthwise_conv2d_fwd": "depthwise",
+    "depthwise_conv2d_bwd_data": "depthwise",
+    "depthwise_conv2d_bwd_filter": "depthwise",
     # --- pooling and locally-connected ---
+    "max_pool2d_fwd": "pool",
+    "max_pool2d_bwd": "pool",
+    "avg_pool2d_fwd": "pool",
+    "avg_pool2d_bwd": "pool",
+    "max_unpool2d_fwd": "pool",
+    "max_unpool2d_bwd": "pool",
+    "local_unfold_fwd": "local_conv",
+    "local_unfold_bwd": "local_conv",
     # --- normalization ---
+    "lrn_fwd": "lrn",
+    "lrn_bwd": "lrn",
+    "norm_row_moments": "norm",
+    "norm_row_grad_sums": "norm",
+    "norm_affine": "norm",
+    "norm_affine_bwd": "norm",
+    "layer_norm_fwd": "norm",
+    "layer_norm_bwd": "norm",
+    "norm_col_moments": "norm",
+    "norm_col_grad_sums": "norm",
+    "norm_col_affine": "norm",
+    "norm_col_affine_bwd": "norm",
     # --- activations, dropout, losses ---
+    "relu_fwd": "activation",
+    "relu_bwd": "activation",
+    "leaky_relu_fwd": "activation",
+    "leaky_relu_bwd": "activation",
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")

@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt``: tensors and autograd here, layers in ``mt.nn``, the functional
 ops in ``mt.nn.functional``, hand-written kernels in ``mt.kernels``.
 """
-from . import backend, cuda, kernels  # noqa: F401
+from . import backend, cuda, kernels
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device
 from .creation import (arange, empty, empty_like, from_numpy, full, full_like, ones, ones_like,

@@ -5,7 +5,18 @@ from .linear import Flatten, Identity, Linear
 from .module import Module
 from .parameter import Parameter
 # --- convolution ---
+from .conv import Conv2d, ConvTranspose2d
 # --- pooling and locally-connected ---
+from .local import LocallyConnected2d
+from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d,
+                      SpatialPyramidPooling2d)
 # --- normalization ---
+from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
+                            LocalResponseNorm)
 # --- activations, dropout, losses ---
-
+from .activation import ELU, ChannelShuffle, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Tanh
+from .activation import Softmax
+from .dropout import Dropout, Dropout2d
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+# --- graphs ---
+from .graph import GraphConv

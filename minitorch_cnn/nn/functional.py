@@ -6,9 +6,22 @@ from ..tensor import pad as _pad
 # Each topic's public ops are written, with their docstrings, in their ops/ module and
 # imported here, so that ``F.<name>`` is the one place users look.
 # --- convolution ---
+from ..ops.conv import conv2d, conv_transpose2d  # noqa: F401
 # --- pooling and locally-connected ---
+from ..ops.local_conv import local_conv2d  # noqa: F401
+from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d  # noqa: F401
+from ..ops.pool import max_pool2d, max_unpool2d, spatial_pyramid_pool2d  # noqa: F401
 # --- normalization ---
+from ..ops.lrn import local_response_norm  # noqa: F401
+from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 # --- activations, dropout, losses ---
+from ..ops.activation import channel_shuffle, elu, leaky_relu, log_softmax  # noqa: F401
+from ..ops.activation import relu, relu6, sigmoid, softmax, tanh  # noqa: F401
+from ..ops.dropout import dropout, dropout2d  # noqa: F401
+from ..ops.loss import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
+from ..ops.loss import cross_entropy, l1_loss, mse_loss, nll_loss  # noqa: F401
+# --- graphs ---
+from ..ops.graph import index_add  # noqa: F401
 
 
 def linear(x, weight, bias=None):
