@@ -47,6 +47,21 @@ def test_leaf_grad_is_not_aliased_with_the_upstream_gradient():
     assert_close(x.grad, [6.0, 6.0])
 
 
+
+def test_leaf_grads_share_memory_with_nothing():
+    # fresh gradients are adopted without a copy; views, upstream and repeated arrays are copied
+    a = mt.tensor([1.0, 2.0], requires_grad=True)
+    b = mt.tensor([3.0, 4.0], requires_grad=True)
+    upstream = mt.tensor([1.0, 1.0])
+    (a + b).backward(upstream)  # Add returns the upstream array for both inputs
+    w = mt.tensor([[1.0, 2.0]], requires_grad=True)
+    (w.reshape(2) * a.detach()).sum().backward()  # w's gradient is a reshaped view
+    grads = [a.grad.data, b.grad.data, w.grad.data, upstream.data]
+    assert not any(np.shares_memory(g, h) for i, g in enumerate(grads) for h in grads[i + 1:])
+    a.grad.data[0] = 9.0
+    assert_close(b.grad, [1.0, 1.0])
+    assert_close(w.grad, [[1.0, 2.0]])
+
 def test_retain_graph_allows_a_second_backward():
     x = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = (x * x).exp().sum()
@@ -202,3 +217,21 @@ def test_numerical_grad_for_exercises(rng):
     assert_close(num, df * (1 - np.tanh(x) ** 2), rtol=1e-7)
     t = make(rng, 4)
     assert_close(mt.numerical_grad(lambda a: (a * a).sum(), t), 2 * t.numpy(), rtol=1e-7)
+
+
+def test_a_saved_array_returned_as_a_gradient_is_never_adopted_as_grad():
+    class Scale(mt.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.coef = x.copy() * 0 + 2.0  # an array the node keeps
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, gy):
+            return ctx.coef  # the same array at every backward (gy is all ones here)
+
+    x = mt.tensor([1.0, 2.0], requires_grad=True)
+    y = Scale.apply(x).sum()
+    for _ in range(3):
+        y.backward(retain_graph=True)
+    assert_close(x.grad, [6.0, 6.0])

@@ -170,6 +170,24 @@ def test_loader_batches_and_lengths():
         data.DataLoader(ds, batch_size=0)
 
 
+
+def test_tensor_dataset_batches_as_default_collate_does():
+    # the loader gathers a TensorDataset's rows in one go: same batches, dtypes and types
+    rng = np.random.default_rng(0)
+    arrays = (rng.standard_normal((9, 2, 3)).astype(np.float32), np.arange(9, dtype=np.uint8),
+              rng.standard_normal(9).astype(np.float16))
+    ds = data.TensorDataset(*arrays)
+    fast = data.DataLoader(ds, 4, shuffle=True, seed=1)
+    slow = data.DataLoader(ds, 4, shuffle=True, seed=1,
+                           collate_fn=lambda samples: data.default_collate(samples))
+    for a, b in zip(list(fast), list(slow), strict=True):
+        assert type(a) is type(b)
+        for u, v in zip(a, b, strict=True):
+            assert u.dtype == v.dtype and u.device == v.device
+            np.testing.assert_array_equal(u.numpy(), v.numpy())
+    with pytest.raises(TypeError):  # bool labels: default_collate's error either way
+        list(data.DataLoader(data.TensorDataset(arrays[0], np.arange(9) % 2 == 0), 4))
+
 def test_loader_shuffles_per_epoch_reproducibly():
     ds = data.TensorDataset(np.zeros(50), np.arange(50))
     loader = data.DataLoader(ds, batch_size=50, shuffle=True, seed=7)

@@ -260,6 +260,18 @@ def test_pool_kernels_match_reference(rng, impl, dtype):
                      rtol=1e-5, atol=1e-6)
 
 
+
+@pytest.mark.parametrize("size, out", [((7, 6), (3, 3)), ((7, 6), (4, 3)), ((8, 9), (4, 4))])
+def test_cpu_2x2_pool_kernel_matches_reference(rng, size, out):
+    # MaxPool2d(2) has its own CPU kernel; (4, 3) of 7 rows is ceil_mode's partial window
+    x = rng.integers(-2, 3, (2, 3, *size)).astype(np.float32)  # many ties
+    x[0, 0, 0, 1], x[1, 2, 2, 2], x[0, 1, :2, :2] = np.nan, np.nan, -np.inf
+    args = (2, 2, 2, 2, 0, 0, 1, 1, *out)
+    y, idx = cpu_pool.max_pool2d_fwd(x, *args)
+    ry, ridx = ref_pool.max_pool2d_fwd(x, *args)
+    np.testing.assert_array_equal(y, ry)
+    np.testing.assert_array_equal(idx, ridx)
+
 def test_nan_wins_the_max_as_in_pytorch():
     x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
     for impl in (ref_pool, cpu_pool):

@@ -1,6 +1,7 @@
 """``Dataset`` and friends, PyTorch's: anything with ``__getitem__`` and ``__len__``."""
 import numpy as np
 
+from .. import backend
 from ..random import generator
 from ..tensor import Tensor
 
@@ -37,6 +38,23 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return len(self.tensors[0])
+
+    def _collated(self, indices):
+        """``default_collate`` of the samples at ``indices`` with one gather per tensor instead
+        of a copy per sample, or None where that would differ (a transform; 1-D non-numbers)."""
+        if self.transform is not None:
+            return None
+        batch = []
+        for t in self.tensors:
+            if t.ndim > 1:
+                batch.append(Tensor._wrap(t[indices], backend.CPU))
+            elif t.dtype.kind in "iu":  # numbers, batched as default_collate does
+                batch.append(Tensor._wrap(t[indices].astype(np.int64), backend.CPU))
+            elif t.dtype.kind == "f":
+                batch.append(Tensor._wrap(t[indices].astype(np.float32), backend.CPU))
+            else:
+                return None
+        return tuple(batch)
 
 
 class Subset(Dataset):

@@ -14,6 +14,7 @@ import numpy as np
 from .. import backend
 from ..random import generator
 from ..tensor import Tensor
+from .dataset import TensorDataset
 from .transforms import use_generator
 
 
@@ -76,10 +77,15 @@ class DataLoader:
         order = (np.random.default_rng((self.seed, epoch)).permutation(n) if self.shuffle
                  else np.arange(n))
         rng = np.random.default_rng((self.seed, epoch, 1))
+        # a TensorDataset batches by gathering rows, not sample by sample (same batches)
+        gather = (self.dataset._collated if type(self.dataset) is TensorDataset
+                  and self.collate_fn is default_collate else None)
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             idx = order[start:start + self.batch_size]
-            with use_generator(rng):  # only while this batch is made: loaders may interleave
-                batch = self.collate_fn([self.dataset[int(i)] for i in idx])
+            batch = gather(idx) if gather is not None else None
+            if batch is None:
+                with use_generator(rng):  # only while this batch is made: loaders interleave
+                    batch = self.collate_fn([self.dataset[int(i)] for i in idx])
             yield batch
 
     def __iter__(self):

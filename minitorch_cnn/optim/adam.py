@@ -38,10 +38,10 @@ class Adam(Optimizer):
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd = group["weight_decay"]
+            wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
             for p, w, g, state in self._params_with_grad(group):
                 xp = backend.xp(w)
-                g = -g if group["maximize"] else g
+                g = -g if maximize else g
                 if self._decoupled:
                     w *= 1 - lr * wd
                 elif wd != 0:
@@ -50,21 +50,30 @@ class Adam(Optimizer):
                     state["step"] = 0
                     state["exp_avg"] = xp.zeros_like(w)
                     state["exp_avg_sq"] = xp.zeros_like(w)
-                    if group["amsgrad"]:
+                    if amsgrad:
                         state["max_exp_avg_sq"] = xp.zeros_like(w)
                 state["step"] += 1
                 t = state["step"]
                 m, v = state["exp_avg"], state["exp_avg_sq"]
+                # in place, through two scratch arrays: small parameters cost a ufunc call
+                # per operation, large ones a pass over memory per temporary
+                tmp, update = xp.empty_like(w), xp.empty_like(w)  # arrays even when 0-d
+                xp.multiply(g, 1 - beta1, out=tmp)
                 m *= beta1
-                m += (1 - beta1) * g
+                m += tmp
+                xp.multiply(g, 1 - beta2, out=tmp)
+                tmp *= g
                 v *= beta2
-                v += (1 - beta2) * g * g
-                if group["amsgrad"]:
+                v += tmp
+                if amsgrad:
                     xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
                     v = state["max_exp_avg_sq"]
-                step_size = lr / (1 - beta1 ** t)
-                den = xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
-                w -= step_size * m / den
+                den = xp.sqrt(v, out=tmp)
+                den /= math.sqrt(1 - beta2 ** t)
+                den += eps
+                xp.multiply(m, lr / (1 - beta1 ** t), out=update)
+                update /= den
+                w -= update
         return loss
 
 
