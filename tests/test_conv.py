@@ -10,7 +10,7 @@ import minitorch_cnn.nn.functional as F
 from minitorch_cnn import nn
 from minitorch_cnn.ops import conv as conv_ops
 from minitorch_cnn.ops import conv_chunks
-from tests.helpers import assert_close, make
+from helpers import assert_close, make
 
 
 # --- naive loops: the expectations --------------------------------------------------------------

@@ -10,7 +10,7 @@ from minitorch_cnn import nn
 from minitorch_cnn.kernels.cpu import local_conv as cpu_local
 from minitorch_cnn.kernels.cuda import local_conv as cuda_local
 from minitorch_cnn.kernels.reference import local_conv as ref_local
-from tests.helpers import assert_close, make
+from helpers import assert_close, make
 
 
 def out_size(n, k, s, p):

@@ -8,7 +8,7 @@ import pytest
 import minitorch_cnn as mt
 import minitorch_cnn.nn.functional as F
 from minitorch_cnn import nn
-from tests.helpers import assert_close, make
+from helpers import assert_close, make
 
 IGNORE = -100
 

@@ -5,7 +5,7 @@ import pytest
 import minitorch_cnn as mt
 import minitorch_cnn.nn.functional as F
 from minitorch_cnn import kernels
-from tests.helpers import assert_close, make
+from helpers import assert_close, make
 
 
 def naive_across(x, size, alpha, beta, k):

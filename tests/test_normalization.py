@@ -6,7 +6,7 @@ import pytest
 import minitorch_cnn as mt
 import minitorch_cnn.nn.functional as F
 from minitorch_cnn import kernels
-from tests.helpers import assert_close, make
+from helpers import assert_close, make
 
 
 def naive(x, axes, weight=None, bias=None, eps=1e-5, affine_shape=None):

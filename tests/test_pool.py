@@ -10,7 +10,7 @@ from minitorch_cnn import kernels, nn
 from minitorch_cnn.kernels.cpu import pool as cpu_pool
 from minitorch_cnn.kernels.cuda import pool as cuda_pool
 from minitorch_cnn.kernels.reference import pool as ref_pool
-from tests.helpers import assert_close, make
+from helpers import assert_close, make
 
 
 # --- naive loops: the expectations --------------------------------------------------------------
