@@ -5,8 +5,9 @@ For a chunk of the batch, ``im2col`` unrolls the input patches into ``col`` (a K
 sample, K = C/groups * kh * kw, P = out_h * out_w) and one ``xp.matmul``, batched over samples
 and groups, computes ``y = W col`` (Chellapilla et al. 2006). Backward rebuilds ``col`` chunk by
 chunk (no col is kept between forward and backward), uses it for ``gW += gy col^T`` (GEMM
-operand order: ``_weight_grad``), then overwrites the same buffer with ``gcol = W^T gy`` (W^T a
-strided view: BLAS transposes it as it packs) and folds it back with ``col2im``. Two layouts:
+operand order and batching: ``_weight_grad``), then overwrites the same buffer with
+``gcol = W^T gy`` (W^T a strided view: BLAS transposes it as it packs) and folds it back with
+``col2im``. Two layouts:
 
 * sample-major (N, K, P) when P is large: the GEMM writes NCHW output in place, no transposes,
   and chunks of about ``_CACHE_MIB`` stay in cache between im2col and the GEMMs;
@@ -137,7 +138,7 @@ def conv_backward(x, w, gy, groups, g, device, x_shape, need_x=True, need_w=True
                 if col.kmajor:
                     gw = _weight_grad(xp, mat, gyc, p)
                 else:
-                    gw = sum(_weight_grad(xp, mat[s], gyc[s], p) for s in range(hi - lo))
+                    gw = _weight_grad(xp, mat, gyc, p).sum(axis=0)
             if need_x:  # gcol overwrites col, which gw no longer needs
                 xp.matmul(wt, gyc, out=mat)
                 col2im(view, gx[lo:hi], g.sy, g.sx, g.ph, g.pw, g.dy, g.dx)
@@ -151,15 +152,19 @@ def conv_backward(x, w, gy, groups, g, device, x_shape, need_x=True, need_w=True
 
 
 def _weight_grad(xp, col, gy, p):
-    """gW (G, Og, Kg) = gy col^T for col (G, Kg, P') and gy (G, Og, P'), from layers with ``p``
-    output pixels per sample. From ``_KMAJOR_BELOW`` pixels on it is computed as (col gy^T)^T,
-    a transposed view: OpenBLAS's AVX-512 GEMM ran 15-30% faster with col as the untransposed
-    operand on the benchmark layers (Og = 64..128), and the final transposing copy of gW is
-    small next to such a GEMM. On smaller maps the weights are large next to the GEMM (late
-    3x3: gW 9 MiB, which NumPy transposes in ~7 ms) and the gain is small (~5%), so gy col^T."""
+    """gW (..., G, Og, Kg) = gy col^T for col (..., G, Kg, P') and gy (..., G, Og, P'), from
+    layers with ``p`` output pixels per sample. Sample-major chunks pass (nc, G, ...) operands:
+    one batched GEMM, then a sum of the nc products (Og/P of col's size). Per-sample GEMM calls
+    in a Python loop made the worker threads wait on each other for the GIL (LeNet-5 conv1,
+    K = 25, 64 samples: backward 850 -> 545 us). From ``_KMAJOR_BELOW`` pixels on gW is
+    computed as (col gy^T)^T, a transposed view: OpenBLAS's AVX-512 GEMM ran 15-30% faster
+    with col as the untransposed operand on the benchmark layers (Og = 64..128), and the final
+    transposing copy of gW is small next to such a GEMM. On smaller maps the weights are large
+    next to the GEMM (late 3x3: gW 9 MiB, which NumPy transposes in ~7 ms) and the gain is
+    small (~5%), so gy col^T."""
     if p < _KMAJOR_BELOW:
-        return xp.matmul(gy, col.transpose(0, 2, 1))
-    return xp.matmul(col, gy.transpose(0, 2, 1)).transpose(0, 2, 1)
+        return xp.matmul(gy, col.swapaxes(-1, -2))
+    return xp.matmul(col, gy.swapaxes(-1, -2)).swapaxes(-1, -2)
 
 
 def _depthwise_call(name, device, *arrays, g):
