@@ -249,3 +249,12 @@ def test_collate_nested():
     assert a.shape == (3, 2) and d["y"].dtype == np.int64 and d["w"].dtype == np.float32
     with pytest.raises(TypeError, match="cannot batch"):
         data.default_collate([object()])
+
+
+def test_a_dataset_must_define_getitem_and_len():
+    class OnlyItems(data.Dataset):
+        def __getitem__(self, i):
+            return i
+
+    with pytest.raises(TypeError, match="__len__"):
+        OnlyItems()

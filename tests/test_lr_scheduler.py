@@ -129,3 +129,11 @@ def test_plateau_matches_torch(torch):
             ts.step(v)
             assert [g["lr"] for g in opt.param_groups] == pytest.approx(
                 [g["lr"] for g in topt.param_groups], rel=1e-12)
+
+
+def test_a_schedule_must_define_lr_at():
+    class NoFormula(sched.LRScheduler):
+        pass
+
+    with pytest.raises(TypeError, match="lr_at"):
+        NoFormula(make_opt())

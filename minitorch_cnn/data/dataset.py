@@ -1,4 +1,6 @@
 """``Dataset`` and friends, PyTorch's: anything with ``__getitem__`` and ``__len__``."""
+import abc
+
 import numpy as np
 
 from .. import backend
@@ -6,14 +8,16 @@ from ..random import generator
 from ..tensor import Tensor
 
 
-class Dataset:
+class Dataset(abc.ABC):
     """A map-style dataset: ``dataset[i]`` is one sample, usually ``(image, label)``."""
 
+    @abc.abstractmethod
     def __getitem__(self, index):
-        raise NotImplementedError
+        """Sample number ``index``."""
 
+    @abc.abstractmethod
     def __len__(self):
-        raise NotImplementedError
+        """The number of samples."""
 
 
 class TensorDataset(Dataset):

@@ -4,14 +4,16 @@ the optimizer's steps (``ReduceLROnPlateau.step(val_loss)`` with the monitored v
 Each schedule sets every group's ``lr`` from its closed form at epoch ``last_epoch``, from the
 group's ``initial_lr`` (the lr the optimizer had when the schedule was made).
 """
+import abc
 import bisect
 import math
 
 from .optimizer import Optimizer
 
 
-class LRScheduler:
-    """Base class: a subclass defines ``lr_at(base_lr, epoch)``."""
+class LRScheduler(abc.ABC):
+    """Base class: a subclass defines ``lr_at(base_lr, epoch, group)``, the lr of the ``group``-th
+    parameter group (whose initial lr is ``base_lr``) at ``epoch``."""
 
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
@@ -28,14 +30,15 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self.step()
 
-    def lr_at(self, base_lr, epoch):
-        raise NotImplementedError
+    @abc.abstractmethod
+    def lr_at(self, base_lr, epoch, group):
+        """The learning rate of parameter group number ``group`` at ``epoch``."""
 
     def step(self):
         """Advance one epoch and set the groups' learning rates."""
         self.last_epoch += 1
-        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self.lr_at(base_lr, self.last_epoch)
+        for i, (group, base_lr) in enumerate(zip(self.optimizer.param_groups, self.base_lrs)):
+            group["lr"] = self.lr_at(base_lr, self.last_epoch, i)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self):
@@ -63,7 +66,7 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
+    def lr_at(self, base_lr, epoch, group):
         return base_lr * self.gamma ** (epoch // self.step_size)
 
 
@@ -74,7 +77,7 @@ class MultiStepLR(LRScheduler):
         self.milestones, self.gamma = sorted(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
+    def lr_at(self, base_lr, epoch, group):
         return base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
 
 
@@ -85,7 +88,7 @@ class ExponentialLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
+    def lr_at(self, base_lr, epoch, group):
         return base_lr * self.gamma ** epoch
 
 
@@ -97,7 +100,7 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
-    def lr_at(self, base_lr, epoch):
+    def lr_at(self, base_lr, epoch, group):
         return self.eta_min + (base_lr - self.eta_min) * (
             1 + math.cos(math.pi * epoch / self.T_max)) / 2
 
@@ -115,12 +118,8 @@ class LambdaLR(LRScheduler):
         self.lr_lambdas = lambdas
         super().__init__(optimizer, last_epoch)
 
-    def step(self):
-        self.last_epoch += 1
-        for group, base_lr, fn in zip(self.optimizer.param_groups, self.base_lrs,
-                                      self.lr_lambdas):
-            group["lr"] = base_lr * fn(self.last_epoch)
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+    def lr_at(self, base_lr, epoch, group):
+        return base_lr * self.lr_lambdas[group](epoch)
 
 
 class ReduceLROnPlateau:

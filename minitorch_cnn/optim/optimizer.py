@@ -11,6 +11,7 @@ estimates), ``zero_grad``, and ``state_dict`` / ``load_state_dict`` in PyTorch's
 where parameters are numbered in the order of the groups, so a checkpoint restores onto a
 freshly built model and training resumes exactly.
 """
+import abc
 import copy
 
 import numpy as np
@@ -27,7 +28,7 @@ class _Required:
 required = _Required()
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Base class of the optimizers.
 
     ``params`` is an iterable of tensors, or of dicts (parameter groups) each with a
@@ -81,8 +82,9 @@ class Optimizer:
                 elif p.grad is not None:
                     p.grad.zero_()
 
+    @abc.abstractmethod
     def step(self):
-        raise NotImplementedError
+        """One update of every parameter that has a gradient."""
 
     def _params_with_grad(self, group):
         """(parameter, its raw data, its raw gradient, its state) for each parameter that has
