@@ -1,4 +1,16 @@
-"""What the model families share: the input check that names the model and the size it needs."""
+"""What the model families share: the input check that names the model and the size it needs,
+and the fully-connected head of AlexNet, ZFNet, VGG and SPP-net."""
+from .. import nn
+
+
+def fc_head(in_features, num_classes, dropout=0.5, hidden=4096):
+    """fc6 - fc7 - fc8 as AlexNet introduced them (Krizhevsky et al. 2012): two hidden layers of
+    ``hidden`` ReLU units, each followed by dropout, then the class scores. Its indices 0 and 3
+    are fc6 and fc7, which the torchvision layouts of these models name ``classifier.0/3``."""
+    return nn.Sequential(
+        nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(hidden, num_classes))
 
 
 def check_input(model, x, in_channels, size=None, min_size=None):

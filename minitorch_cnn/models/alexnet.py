@@ -1,7 +1,7 @@
 """AlexNet: Krizhevsky, Sutskever & Hinton, "ImageNet Classification with Deep Convolutional
 Neural Networks", NIPS 2012 (``AlexNet``), and torchvision's one-GPU variant (``alexnet``)."""
 from .. import nn
-from ._common import check_input
+from ._common import check_input, fc_head
 from ._torchvision import no_weights
 
 # The paper's response normalisation is b = a / (k + alpha * sum a^2)^beta over n = 5 adjacent
@@ -56,15 +56,7 @@ class AlexNet(nn.Module):
             nn.ReLU(),
             nn.MaxPool2d(kernel_size=3, stride=2),
         )
-        self.classifier = nn.Sequential(
-            nn.Linear(256 * 6 * 6, 4096),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(4096, 4096),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(4096, num_classes),
-        )
+        self.classifier = fc_head(256 * 6 * 6, num_classes, dropout)
         # biases 1 in conv2, conv4, conv5, fc6, fc7 "accelerate the early stages of learning
         # by providing the ReLUs with positive inputs"
         ones = [self.features[i] for i in (4, 10, 12)] + [self.classifier[i] for i in (0, 3)]

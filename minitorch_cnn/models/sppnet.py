@@ -13,7 +13,7 @@ LRN, pool 3x3/2; conv3 384@3x3, conv4 384@3x3, conv5 256@3x3 (ReLU after each co
 Head: SPP, fc6 4096, fc7 4096 (ReLU, dropout 0.5), fc8 1000. 77,037,672 parameters.
 """
 from .. import nn
-from ._common import check_input
+from ._common import check_input, fc_head
 
 __all__ = ["SPPNet"]
 
@@ -39,10 +39,7 @@ class SPPNet(nn.Module):
             nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(),
             nn.Conv2d(384, 256, 3, padding=1), nn.ReLU())
         self.spp = nn.SpatialPyramidPooling2d(levels, mode="max")
-        self.classifier = nn.Sequential(
-            nn.Linear(self.spp.output_features(256), 4096), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(4096, num_classes))
+        self.classifier = fc_head(self.spp.output_features(256), num_classes, dropout)
 
     def forward(self, x):
         check_input(self, x, self.in_channels, min_size=self.min_size)

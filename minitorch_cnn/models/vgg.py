@@ -2,7 +2,7 @@
 Recognition", ICLR 2015. Configurations A (VGG11), B (VGG13), D (VGG16), E (VGG19) of Table 1,
 with and without batch norm (Ioffe & Szegedy 2015), in torchvision's layout."""
 from .. import nn
-from ._common import check_input
+from ._common import check_input, fc_head
 from ._torchvision import no_weights
 
 # Table 1 of the paper: numbers are 3x3 convolutions (stride 1, pad 1), "M" a 2x2 / 2 max pool.
@@ -48,15 +48,7 @@ class VGG(nn.Module):
         self.features = features
         self.in_channels = features[0].in_channels
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
-        self.classifier = nn.Sequential(
-            nn.Linear(512 * 7 * 7, 4096),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(4096, 4096),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(4096, num_classes),
-        )
+        self.classifier = fc_head(512 * 7 * 7, num_classes, dropout)
         if init_weights:
             for m in self.modules():
                 if isinstance(m, nn.Conv2d):

@@ -1,6 +1,6 @@
 """ZFNet: Zeiler & Fergus, "Visualizing and Understanding Convolutional Networks", ECCV 2014."""
 from .. import nn
-from ._common import check_input
+from ._common import check_input, fc_head
 
 # Contrast normalisation across feature maps, with AlexNet's constants (nn.LocalResponseNorm
 # divides alpha by n, the papers do not).
@@ -52,15 +52,7 @@ class ZFNet(nn.Module):
             nn.ReLU(),
             nn.MaxPool2d(kernel_size=3, stride=2),
         )
-        self.classifier = nn.Sequential(
-            nn.Linear(256 * 6 * 6, 4096),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(4096, 4096),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(4096, num_classes),
-        )
+        self.classifier = fc_head(256 * 6 * 6, num_classes, dropout)
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.normal_(m.weight, 0.0, 0.01)
