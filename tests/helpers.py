@@ -14,3 +14,16 @@ def assert_close(actual, expected, rtol=1e-6, atol=1e-8):
     """Compare a Tensor or array with an expected array."""
     actual = actual.numpy() if isinstance(actual, mt.Tensor) else np.asarray(actual)
     np.testing.assert_allclose(actual, np.asarray(expected), rtol=rtol, atol=atol)
+
+
+def n_params(model, skip=None):
+    """The number of parameters of ``model``, leaving out those whose name starts with ``skip``."""
+    return sum(p.numel() for k, p in model.named_parameters()
+               if skip is None or not k.startswith(skip))
+
+
+def assert_all_gradients(model):
+    """Every parameter of ``model`` received a finite gradient."""
+    missing = [k for k, p in model.named_parameters()
+               if p.grad is None or not np.isfinite(p.grad.numpy()).all()]
+    assert not missing, f"no (finite) gradient for {missing}"

@@ -14,10 +14,7 @@ from minitorch_cnn import nn, optim
 from minitorch_cnn.models import (VGG11, VGG11_BN, VGG13, VGG13_BN, VGG16, VGG16_BN, VGG19,
                                   VGG19_BN, AlexNet, NiN, ZFNet, alexnet)
 from minitorch_cnn.models.vgg import cfgs, make_layers
-
-
-def n_params(model):
-    return sum(p.numel() for p in model.parameters())
+from helpers import n_params
 
 
 def backward_all(model, x, num_classes):

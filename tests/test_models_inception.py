@@ -10,17 +10,7 @@ import minitorch_cnn as mt
 import minitorch_cnn.nn.functional as F
 from minitorch_cnn.models import (GoogLeNet, GoogLeNetOutputs, InceptionOutputs, InceptionV2,
                                   InceptionV3, googlenet, googlenet_loss, inception_v3)
-
-
-def n_params(model, skip=None):
-    return sum(p.numel() for k, p in model.named_parameters()
-               if skip is None or not k.startswith(skip))
-
-
-def assert_all_grads(model):
-    missing = [k for k, p in model.named_parameters()
-               if p.grad is None or not np.isfinite(p.grad.numpy()).all()]
-    assert not missing, f"no (finite) gradient for {missing}"
+from helpers import assert_all_gradients, n_params
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +40,7 @@ def test_googlenet_train_returns_aux_logits_and_eval_the_main_ones(paper_googlen
     assert isinstance(out, GoogLeNetOutputs)
     assert [t.shape for t in out] == [(1, 1000)] * 3
     googlenet_loss(out, target).backward()
-    assert_all_grads(paper_googlenet)
+    assert_all_gradients(paper_googlenet)
     with mt.no_grad():
         y = paper_googlenet.eval()(x)
     assert isinstance(y, mt.Tensor) and y.shape == (1, 1000)
@@ -119,7 +109,7 @@ def test_inception_v2_gradients():
     y = model(mt.randn(2, 3, 64, 64))
     F.cross_entropy(y, mt.tensor(np.array([1, 2]))).backward()
     assert y.shape == (2, 10)
-    assert_all_grads(model)
+    assert_all_gradients(model)
 
 
 # --- Inception v3 ---------------------------------------------------------------------------
@@ -146,7 +136,7 @@ def test_inception_v3_gradients_without_the_head():
     y = model(mt.randn(2, 3, 75, 75))
     F.cross_entropy(y, mt.tensor(np.array([1, 2]))).backward()
     assert y.shape == (2, 10)
-    assert_all_grads(model)
+    assert_all_gradients(model)
 
 
 @pytest.mark.slow
@@ -156,4 +146,4 @@ def test_inception_v3_training_with_the_head_at_299():
     assert isinstance(out, InceptionOutputs)
     assert out.logits.shape == out.aux_logits.shape == (2, 10)
     googlenet_loss(out, mt.tensor(np.array([1, 2])), aux_weight=0.4).backward()
-    assert_all_grads(model)
+    assert_all_gradients(model)

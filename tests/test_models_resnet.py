@@ -10,16 +10,7 @@ from minitorch_cnn import optim
 from minitorch_cnn.models import (BasicBlock, Bottleneck, ResNet, ResNet18, ResNet50,
                                   ResNeXt50_32x4d, resnet18, resnet34, resnet50, resnet101,
                                   resnet152, resnext50_32x4d, resnext101_32x8d)
-
-
-def n_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
-def assert_all_grads(model):
-    missing = [k for k, p in model.named_parameters()
-               if p.grad is None or not np.isfinite(p.grad.numpy()).all()]
-    assert not missing, f"no (finite) gradient for {missing}"
+from helpers import assert_all_gradients, n_params
 
 
 @pytest.mark.parametrize("build, expected", [
@@ -43,7 +34,7 @@ def test_resnet18_gradients_and_batch_norm_modes():
     y = model(x)
     F.cross_entropy(y, mt.tensor(np.array([1, 7]))).backward()
     assert y.shape == (2, 10)
-    assert_all_grads(model)
+    assert_all_gradients(model)
     assert int(model.bn1.num_batches_tracked.item()) == 1
     assert not np.allclose(model.bn1.running_mean.numpy(), 0)
     model.eval()
@@ -108,7 +99,7 @@ def test_resnet50_gradients():
     y = model(mt.randn(2, 3, 64, 64))
     F.cross_entropy(y, mt.tensor(np.array([1, 7]))).backward()
     assert y.shape == (2, 10)
-    assert_all_grads(model)
+    assert_all_gradients(model)
 
 
 @pytest.mark.slow

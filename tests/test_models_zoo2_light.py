@@ -16,6 +16,7 @@ from minitorch_cnn.models import (DenseNet, DenseNet121, MobileNetV1, MobileNetV
                                   densenet169, densenet201, mobilenet_v2, shufflenet_v2_x0_5,
                                   shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0,
                                   squeezenet1_0, squeezenet1_1)
+from helpers import n_params
 
 TORCHVISION = {  # parameters, each checked against torchvision 0.29
     densenet121: 7_978_856, densenet161: 28_681_000, densenet169: 14_149_480,
@@ -35,10 +36,6 @@ TINY = {
     "squeezenet1_1": (lambda: squeezenet1_1(num_classes=10),
                       lambda tv: tv.squeezenet1_1(num_classes=10)),
 }
-
-
-def n_params(model):
-    return sum(p.numel() for p in model.parameters())
 
 
 def backward_all(model, x, num_classes):

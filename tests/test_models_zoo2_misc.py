@@ -11,16 +11,7 @@ from minitorch_cnn.models import (GCN, DeepFace, Highway, HighwayConvNet, Highwa
 from minitorch_cnn.models.inception_v4 import block35, inception_a
 from minitorch_cnn.nn.graph import GraphConv
 from minitorch_cnn.ops.graph import gcn_norm, index_add
-
-
-def n_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
-def assert_all_gradients(model):
-    missing = [k for k, p in model.named_parameters()
-               if p.grad is None or not np.isfinite(p.grad.numpy()).all()]
-    assert not missing, f"no (finite) gradient for {missing}"
+from helpers import assert_all_gradients, n_params
 
 
 def sgd_losses(model, loss_fn, steps, lr):

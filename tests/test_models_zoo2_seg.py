@@ -9,18 +9,9 @@ import pytest
 import minitorch_cnn as mt
 from minitorch_cnn.models import DeconvNet, DilatedContextNet, SegNet, UNet
 from minitorch_cnn.models.deconvnet import VGG16_STAGES
+from helpers import assert_all_gradients, n_params
 
 NARROW = ((4, 4), (8, 8), (8, 8, 8), (8, 8, 8), (8, 8, 8))  # VGG16's layout, 64x thinner
-
-
-def n_params(model):
-    return sum(p.numel() for p in model.parameters())
-
-
-def assert_all_gradients(model):
-    missing = [k for k, p in model.named_parameters()
-               if p.grad is None or not np.isfinite(p.grad.numpy()).all()]
-    assert not missing, f"no (finite) gradient for {missing}"
 
 
 # --- U-Net -----------------------------------------------------------------------------------
