@@ -72,6 +72,11 @@ def load(name, implementation):
     return getattr(module, name)
 
 
+def start_cpu_threads():
+    """Start Numba's CPU thread pool as the CPU kernels want it (``cpu.start_threads``)."""
+    importlib.import_module(f"{__name__}.cpu")
+
+
 def get(name, device):
     """The kernel ``name`` for ``device``: the CPU or CUDA version, or the reference if forced."""
     return load(name, implementation_for(device))

@@ -42,3 +42,21 @@ def test_every_registered_kernel_exists_in_all_three_implementations():
     for name in kernels.FAMILIES:
         fns = [kernels.load(name, impl) for impl in kernels.IMPLEMENTATIONS]
         assert all(callable(f) for f in fns), name
+
+
+@pytest.mark.parametrize("user_setting", [None, "ACTIVE"])
+def test_cpu_thread_start_leaves_the_wait_policy_as_it_found_it(user_setting):
+    # OMP_WAIT_POLICY is PASSIVE only while Numba's OpenMP loads (kernels/cpu/__init__.py)
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if user_setting:
+        env["OMP_WAIT_POLICY"] = user_setting
+    code = ("import os, numpy as np\n"
+            "from minitorch_cnn import kernels\n"
+            "kernels.load('relu_fwd', 'cpu')(np.ones(4, np.float32))\n"
+            "print(os.environ.get('OMP_WAIT_POLICY'))\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == str(user_setting)

@@ -21,6 +21,8 @@ import ctypes
 import os
 import threading
 
+from .. import kernels
+
 WORKSPACE_MIB = float(os.environ.get("MINITORCH_CNN_WORKSPACE_MIB", 256))
 THREADS = int(os.environ.get("MINITORCH_CNN_THREADS", 0)) or os.cpu_count() or 1
 
@@ -105,7 +107,7 @@ def _numba_threadsafe():
     """Whether Numba's parallel kernels may run in several threads at once: not with its
     'workqueue' layer (the fallback where neither OpenMP nor TBB is present)."""
     import numba
-    numba.get_num_threads()  # starts Numba's threads, which picks the layer
+    kernels.start_cpu_threads()  # picks the layer
     return numba.threading_layer() != "workqueue"
 
 
