@@ -272,6 +272,23 @@ def test_cpu_2x2_pool_kernel_matches_reference(rng, size, out):
     np.testing.assert_array_equal(y, ry)
     np.testing.assert_array_equal(idx, ridx)
 
+@pytest.mark.parametrize("args", [
+    (3, 3, 1, 1, 1, 1, 1, 1, 7, 6),  # Inception's 3x3/1 p1
+    (3, 3, 2, 1, 0, 1, 1, 1, 3, 6),  # row stride 2, column stride 1
+    (2, 4, 1, 1, 1, 2, 1, 1, 8, 7),  # even kernel with padding: more outputs than columns
+    (3, 2, 1, 1, 1, 1, 2, 3, 5, 5),  # dilated
+    (1, 6, 1, 1, 0, 0, 1, 1, 7, 1),  # a window as wide as the row: no interior column
+])
+def test_cpu_stride1_pool_kernel_matches_reference(rng, args):
+    # column stride 1 has its own (separable) CPU kernel
+    x = rng.integers(-2, 3, (2, 3, 7, 6)).astype(np.float32)  # many ties
+    x[0, 0, 0, 1], x[1, 2, 2, 2], x[1, 2, 2, 4], x[0, 1, :2, :2] = np.nan, np.nan, np.nan, -np.inf
+    y, idx = cpu_pool.max_pool2d_fwd(x, *args)
+    ry, ridx = ref_pool.max_pool2d_fwd(x, *args)
+    np.testing.assert_array_equal(y, ry)
+    np.testing.assert_array_equal(idx, ridx)
+
+
 def test_nan_wins_the_max_as_in_pytorch():
     x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
     for impl in (ref_pool, cpu_pool):

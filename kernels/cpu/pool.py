@@ -39,10 +39,17 @@ def _taps(start, k, step, size):
     return lo, min(k, (size - start + step - 1) // step)
 
 
+@njit(inline="always")
+def _better(v, best):
+    """PyTorch's rule: strictly greater wins (the first of ties), a NaN always wins. Written as
+    selects, not branches, which random data mispredicts."""
+    return (v > best) | (v != v)
+
+
 @njit(cache=True, parallel=True)
-def _max_fwd(x, y, indices, in_h, in_w, out_h, out_w, kh, kw, sy, sx, ph, pw, dy, dx):
-    # flat arrays and unsigned offsets: no wrap-around tests in the loop (12% faster than 2-D
-    # indexing at LeNet's and ResNet's sizes)
+def _max_fwd_direct(x, y, indices, in_h, in_w, out_h, out_w, kh, kw, sy, sx, ph, pw, dy, dx):
+    # strided windows (AlexNet's, GoogLeNet's 3x3/2): a loop over each window's taps; flat
+    # arrays and unsigned offsets: no wrap-around tests (12% faster than 2-D indexing)
     for p in prange(x.size // (in_h * in_w)):
         src, dst = uint64(p * in_h * in_w), uint64(p * out_h * out_w)
         for i in range(out_h):
@@ -58,14 +65,76 @@ def _max_fwd(x, y, indices, in_h, in_w, out_h, out_w, kh, kw, sy, sx, ph, pw, dy
                     for b in range(b0, b1):
                         k = row + b * dx
                         v = x[src + uint64(k)]
-                        # PyTorch's rule: strictly greater wins (the first of ties), NaN always
-                        # wins; written as selects, not branches, which random data mispredicts
-                        better = (v > best) | (v != v)
+                        better = _better(v, best)
                         best = v if better else best
                         where = k if better else where
                 o = dst + uint64(i * out_w + j)
                 y[o] = best
                 indices[o] = where
+
+
+# planes per task of _max_fwd_rows, which allocates its row buffers once per task
+_PLANES_PER_TASK = 16
+
+
+@njit(cache=True, parallel=True)
+def _max_fwd_rows(x, y, indices, in_h, in_w, out_h, out_w, kh, kw, sy, ph, pw, dy, dx):
+    # column stride 1 (Inception's 3x3/1 pools), separable: first every input row's maxima over
+    # each output column's taps (rmax, their columns in rcol), then each output row's maxima
+    # over its rows of rmax. Both inner loops run along the output columns and vectorise:
+    # GoogLeNet's 3x3/1 pools 2-5x faster than _max_fwd_direct (its strided ones ran 1.3-1.6x
+    # slower, so they keep the direct loop). A window's first maximum in row-major order is the
+    # first maximum of the first row whose maximum is largest: the same indices.
+    j_lo = min(out_w, pw)  # [j_lo, j_hi): the columns with every tap inside the row
+    j_hi = max(j_lo, min(out_w, in_w - (kw - 1) * dx + pw))
+    planes = x.size // (in_h * in_w)
+    for task in prange((planes + _PLANES_PER_TASK - 1) // _PLANES_PER_TASK):
+        rmax = np.empty(in_h * out_w, x.dtype)
+        rcol = np.empty(in_h * out_w, np.int64)
+        for p in range(task * _PLANES_PER_TASK, min(planes, (task + 1) * _PLANES_PER_TASK)):
+            src, dst = uint64(p * in_h * in_w), uint64(p * out_h * out_w)
+            for h in range(in_h):
+                _row_maxima(x, rmax, rcol, src + uint64(h * in_w), uint64(h * out_w), in_w,
+                            out_w, kw, pw, dx, j_lo, j_hi)
+            for i in range(out_h):
+                h0 = i * sy - ph
+                a0, a1 = _taps(h0, kh, dy, in_h)
+                out, h = dst + uint64(i * out_w), h0 + a0 * dy
+                for j in range(out_w):
+                    r = uint64(h * out_w + j)
+                    y[out + uint64(j)], indices[out + uint64(j)] = rmax[r], h * in_w + rcol[r]
+                for a in range(a0 + 1, a1):
+                    h = h0 + a * dy
+                    for j in range(out_w):
+                        r, o = uint64(h * out_w + j), out + uint64(j)
+                        better = _better(rmax[r], y[o])
+                        y[o] = rmax[r] if better else y[o]
+                        indices[o] = h * in_w + rcol[r] if better else indices[o]
+
+
+@njit(inline="always")
+def _row_maxima(x, rmax, rcol, row, r, in_w, out_w, kw, pw, dx, j_lo, j_hi):
+    """rmax[r + j], rcol[r + j]: the maximum of x[row + j - pw + b dx] over the taps b inside
+    the row, and its column, for every output column j."""
+    for e in range(out_w - (j_hi - j_lo)):  # the edge columns, outside [j_lo, j_hi)
+        j = e if e < j_lo else e + j_hi - j_lo
+        b0, b1 = _taps(j - pw, kw, dx, in_w)
+        where = j - pw + b0 * dx
+        best = x[row + uint64(where)]
+        for b in range(b0 + 1, b1):
+            k = j - pw + b * dx
+            better = _better(x[row + uint64(k)], best)
+            best = x[row + uint64(k)] if better else best
+            where = k if better else where
+        rmax[r + uint64(j)], rcol[r + uint64(j)] = best, where
+    for j in range(j_lo, j_hi):
+        rmax[r + uint64(j)], rcol[r + uint64(j)] = x[row + uint64(j - pw)], j - pw
+    for b in range(1, kw):
+        for j in range(j_lo, j_hi):
+            k, o = j - pw + b * dx, r + uint64(j)
+            better = _better(x[row + uint64(k)], rmax[o])
+            rmax[o] = x[row + uint64(k)] if better else rmax[o]
+            rcol[o] = k if better else rcol[o]
 
 
 @njit(cache=True, parallel=True)
@@ -80,7 +149,7 @@ def _max_fwd_2x2(x, y, indices, in_h, in_w, out_h, out_w):
                 best, where = x[src + uint64(k)], k
                 for t in (k + 1, k + in_w, k + in_w + 1):  # row-major order
                     v = x[src + uint64(t)]
-                    better = (v > best) | (v != v)
+                    better = _better(v, best)
                     best = v if better else best
                     where = t if better else where
                 o = dst + uint64(i * out_w + j)
@@ -98,8 +167,10 @@ def max_pool2d_fwd(x, kh, kw, sy, sx, ph, pw, dy, dx, out_h, out_w):
     if (kh, kw, sy, sx, ph, pw, dy, dx) == (2, 2, 2, 2, 0, 0, 1, 1) and 2 * out_h <= in_h \
             and 2 * out_w <= in_w:  # (not ceil_mode's partial windows)
         _run(_max_fwd_2x2, x.size, *args)
+    elif sx == 1:
+        _run(_max_fwd_rows, x.size, *args, kh, kw, sy, ph, pw, dy, dx)
     else:
-        _run(_max_fwd, x.size, *args, kh, kw, sy, sx, ph, pw, dy, dx)
+        _run(_max_fwd_direct, x.size, *args, kh, kw, sy, sx, ph, pw, dy, dx)
     return y, indices
 
 
