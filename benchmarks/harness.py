@@ -1,9 +1,11 @@
-"""Timing harness: forward+backward of each case, ours and PyTorch's in the same process.
+"""Timing harness: forward+backward of each case, ours and PyTorch's one after the other.
 
-Per case it prints the median time of several runs after warm-up for our engine and for torch
-(when installed, with the same number of threads), their ratio (ours / torch: below 1 is faster),
-our GFLOP/s, our peak extra memory during one step (tracemalloc, which sees NumPy's allocations)
-and, once per run, the machine's own NumPy float32 GEMM rate as the ceiling to compare with.
+Ours run in this process, which never imports torch; torch's in a child process per case
+(``torch_side.py`` says why). Per case it prints the median time of several runs after warm-up
+for our engine and for torch (when installed, with the same number of threads), their ratio
+(ours / torch: below 1 is faster), our GFLOP/s, our peak extra memory during one step
+(tracemalloc, which sees NumPy's allocations) and, once per run, the machine's own NumPy
+float32 GEMM rate as the ceiling to compare with.
 """
 import dataclasses
 import importlib
@@ -11,6 +13,8 @@ import json
 import os
 import pkgutil
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from typing import Callable, Optional
@@ -74,24 +78,31 @@ def gemm_gflops(n=2048, repeat=5):
     return 2 * n ** 3 / (ms * 1e-3) / 1e9
 
 
+def _torch_side(*args, threads=None):
+    """The JSON that ``python -m benchmarks.torch_side *args`` prints; None without torch."""
+    command = [sys.executable, "-m", "benchmarks.torch_side", *args]
+    if threads:
+        command += ["--threads", str(threads)]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    if done.returncode:
+        if "No module named 'torch'" in done.stderr:
+            return None
+        raise RuntimeError(f"torch's side failed: {' '.join(args)}\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def run(cases, repeat=5, device="cpu", with_torch=True, threads=None):
     """Time every case; returns a list of result dicts (also printed as a table)."""
-    torch = None
-    if with_torch:
-        try:
-            import torch
-            if threads:
-                torch.set_num_threads(threads)
-        except ImportError:
-            torch = None
+    torch = _torch_side("--info", threads=threads) if with_torch else None
     sync = None
     if device == "cuda":
         import minitorch_cnn as mt
         sync = lambda: mt.backend.synchronize(mt.Device("cuda"))  # noqa: E731
     gemm = gemm_gflops()
+    about_torch = f"{torch['version']} ({torch['threads']} threads)" if torch else "absent"
     print(f"NumPy float32 GEMM (2048^2): {gemm:.1f} GFLOP/s (OPENBLAS_CORETYPE="
-          f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); torch: "
-          f"{torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else 'absent'}")
+          f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); torch: {about_torch}")
     header = f"{'case':<52} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'MiB':>7}"
     print(header)
     print("-" * len(header))
@@ -100,7 +111,8 @@ def run(cases, repeat=5, device="cpu", with_torch=True, threads=None):
         step = case.ours(device)
         ours = median_ms(step, repeat, sync=sync)
         memory = peak_extra_mib(step) if device == "cpu" else float("nan")
-        theirs = median_ms(case.torch(torch), repeat) if torch and case.torch else float("nan")
+        theirs = _torch_side("--case", case.name, "--repeat", str(repeat), threads=threads)["ms"] \
+            if torch and case.torch else float("nan")
         row = {"case": case.name, "group": case.group, "device": device, "ours_ms": ours,
                "torch_ms": theirs, "ratio": ours / theirs if theirs == theirs else None,
                "gflops": case.flops / (ours * 1e-3) / 1e9 if case.flops else None,
