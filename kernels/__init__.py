@@ -49,6 +49,9 @@ FAMILIES = {
     "relu_bwd": "activation",
     "leaky_relu_fwd": "activation",
     "leaky_relu_bwd": "activation",
+    # --- optimizers ---
+    "sgd_update": "optim",
+    "adam_update": "optim",
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")

@@ -7,11 +7,12 @@ of input and output exchanged.
 
 These cases are GEMM-bound, so they run at the speed of NumPy's OpenBLAS kernels. The machines
 here set ``OPENBLAS_CORETYPE`` (and ``OPENBLAS_L2_SIZE``) because older OpenBLAS builds misbehave
-without them; with the AVX2 "Haswell" kernels they select, float32 GEMM runs at ~100 GFLOP/s
-instead of the ~180-190 of the AVX-512 kernels that a current NumPy picks by itself (and that
-oneDNN, inside torch, uses). To compare with torch at NumPy's best, unset both in that command
-alone: ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks``. Tests and CI keep
-the machine's setting.
+without them; with the AVX2 "Haswell" kernels they select, float32 GEMM runs at about half the
+speed of the AVX-512 kernels that a current NumPy picks by itself (230-240 against 410-460
+GFLOP/s on the 2-core machine of docs/benchmarks.md), while oneDNN, inside torch, uses AVX-512.
+To compare with torch at NumPy's best, unset both in that command alone:
+``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks``. Tests and CI keep the
+machine's setting.
 """
 import numpy as np
 

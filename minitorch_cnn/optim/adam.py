@@ -1,7 +1,5 @@
 """Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), as PyTorch computes them."""
-import math
-
-from .. import backend
+from .. import backend, kernels
 from .optimizer import Optimizer
 
 
@@ -18,6 +16,9 @@ class Adam(Optimizer):
 
     Args: lr (1e-3), betas ((0.9, 0.999)), eps (1e-8), weight_decay (0), amsgrad (False),
     maximize (False), as PyTorch's.
+
+    The update is one fused kernel per parameter (``kernels/*/optim.py``: one pass over memory,
+    no temporaries, the bias corrections computed once per step in float64).
     """
 
     _decoupled = False
@@ -40,40 +41,17 @@ class Adam(Optimizer):
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
             for p, w, g, state in self._params_with_grad(group):
-                xp = backend.xp(w)
-                g = -g if maximize else g
-                if self._decoupled:
-                    w *= 1 - lr * wd
-                elif wd != 0:
-                    g = g + wd * w
                 if not state:
+                    xp = backend.xp(w)
                     state["step"] = 0
                     state["exp_avg"] = xp.zeros_like(w)
                     state["exp_avg_sq"] = xp.zeros_like(w)
                     if amsgrad:
                         state["max_exp_avg_sq"] = xp.zeros_like(w)
                 state["step"] += 1
-                t = state["step"]
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                # in place, through two scratch arrays: small parameters cost a ufunc call
-                # per operation, large ones a pass over memory per temporary
-                tmp, update = xp.empty_like(w), xp.empty_like(w)  # arrays even when 0-d
-                xp.multiply(g, 1 - beta1, out=tmp)
-                m *= beta1
-                m += tmp
-                xp.multiply(g, 1 - beta2, out=tmp)
-                tmp *= g
-                v *= beta2
-                v += tmp
-                if amsgrad:
-                    xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-                    v = state["max_exp_avg_sq"]
-                den = xp.sqrt(v, out=tmp)
-                den /= math.sqrt(1 - beta2 ** t)
-                den += eps
-                xp.multiply(m, lr / (1 - beta1 ** t), out=update)
-                update /= den
-                w -= update
+                kernels.get("adam_update", p.device)(
+                    w, g, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
+                    lr, beta1, beta2, eps, wd, self._decoupled, maximize, state["step"])
         return loss
 
 

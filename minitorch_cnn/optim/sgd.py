@@ -1,4 +1,5 @@
 """Stochastic gradient descent with momentum, as PyTorch computes it."""
+from .. import backend, kernels
 from .optimizer import Optimizer, required
 
 
@@ -31,6 +32,10 @@ class SGD(Optimizer):
         weight_decay: lambda (L2 penalty folded into the gradient).
         nesterov: Nesterov momentum (needs momentum > 0 and dampening 0).
         maximize: ascend instead of descend.
+
+    The update is one fused kernel per parameter (``kernels/*/optim.py``: one pass over memory,
+    no temporaries); on VGG16's 138 M parameters the NumPy expressions it replaces took ~1.1 s
+    a step inside training, most of it page faults on fresh temporaries.
     """
 
     def __init__(self, params, lr=required, momentum=0, dampening=0, weight_decay=0,
@@ -51,18 +56,14 @@ class SGD(Optimizer):
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
-            wd = group["weight_decay"]
             for p, w, g, state in self._params_with_grad(group):
-                g = -g if group["maximize"] else g
-                if wd != 0:
-                    g = g + wd * w
+                buf, first = None, False
                 if mu != 0:
-                    b = state.get("momentum_buffer")
-                    if b is None:
-                        b = state["momentum_buffer"] = g.copy()
-                    else:
-                        b *= mu
-                        b += (1 - tau) * g
-                    g = g + mu * b if group["nesterov"] else b
-                w -= lr * g
+                    buf = state.get("momentum_buffer")
+                    if buf is None:  # filled with the gradient by this first step
+                        buf = state["momentum_buffer"] = backend.xp(w).empty(w.shape, w.dtype)
+                        first = True
+                kernels.get("sgd_update", p.device)(
+                    w, g, buf, lr, mu, tau, group["weight_decay"], group["nesterov"],
+                    group["maximize"], first)
         return loss
