@@ -14,6 +14,9 @@ import numpy as np
 from ..harness import Case
 
 # (our constructor / torchvision name, batch, forward multiply-adds per image at 224x224)
+# small enough that repeated steps on one batch stay finite (VGG16, without batch norm,
+# overflowed within 8 steps at 0.01)
+LR = 1e-3
 MODELS = [("resnet18", 16, 1_814_073_344), ("vgg16", 4, 15_470_264_320),
           ("googlenet", 8, 1_498_376_192)]
 
@@ -30,7 +33,7 @@ def _case(name, batch, macs):
         from minitorch_cnn import models, optim
         mt.manual_seed(0)
         model = getattr(models, name)().to(device).train()
-        opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        opt = optim.SGD(model.parameters(), lr=LR, momentum=0.9)
         x, t = _data(batch)
         x, t = mt.tensor(x, device=device), mt.tensor(t, device=device)
 
@@ -46,7 +49,7 @@ def _case(name, batch, macs):
         torch.manual_seed(0)
         kwargs = {"init_weights": True} if name == "googlenet" else {}
         model = getattr(torchvision.models, name)(**kwargs).train()
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
         x, t = (torch.from_numpy(a) for a in _data(batch))
         ce = torch.nn.functional.cross_entropy
 
