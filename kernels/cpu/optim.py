@@ -14,7 +14,6 @@ would be a copy, and the update would be lost).
 """
 import math
 
-import numpy as np
 from numba import njit, prange
 
 from ..reference import optim as reference
@@ -95,35 +94,24 @@ def _adam_parallel(w, g, m, v, vmax, lr_m, beta1, beta2, one_b1, one_b2, eps, bc
                      wd, decoupled, False, maximize)
 
 
-def _flat(*arrays):
-    """Flat views of the arrays (None: an empty array), or None if one is not C-contiguous."""
-    empty = np.empty(0, arrays[0].dtype)
-    if any(a is not None and not a.flags.c_contiguous for a in arrays):
-        return None
-    return [empty if a is None else a.reshape(-1) for a in arrays]
-
-
 def sgd_update(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first):
     """One SGD step in place (see ``reference.optim.sgd_update``)."""
-    flat = _flat(w, g, buf)
+    flat = reference.flat_views(w, g, buf)
     if flat is None:
         return reference.sgd_update(w, g, buf, lr, momentum, dampening, weight_decay,
                                     nesterov, maximize, first)
-    s = w.dtype.type
     kernel = _sgd_parallel if w.size >= PARALLEL_MIN else _sgd_serial
-    kernel(*flat, s(lr), s(momentum), s(1 - dampening), s(weight_decay), bool(nesterov),
-           bool(maximize), bool(first))
+    kernel(*flat, *reference.sgd_scalars(w.dtype, lr, momentum, dampening, weight_decay),
+           bool(nesterov), bool(maximize), bool(first))
 
 
 def adam_update(w, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled, maximize,
                 step):
     """One Adam / AdamW step in place (see ``reference.optim.adam_update``)."""
-    flat = _flat(w, g, m, v, vmax)
+    flat = reference.flat_views(w, g, m, v, vmax)
     if flat is None:
         return reference.adam_update(w, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay,
                                      decoupled, maximize, step)
-    s = w.dtype.type
     kernel = _adam_parallel if w.size >= PARALLEL_MIN else _adam_serial
-    kernel(*flat, s(lr / (1 - beta1 ** step)), s(beta1), s(beta2), s(1 - beta1), s(1 - beta2),
-           s(eps), s(math.sqrt(1 - beta2 ** step)), s(1 - lr * weight_decay), s(weight_decay),
+    kernel(*flat, *reference.adam_scalars(w.dtype, lr, beta1, beta2, eps, weight_decay, step),
            bool(decoupled), vmax is not None, bool(maximize))

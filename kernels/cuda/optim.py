@@ -7,7 +7,6 @@ import math
 
 from numba import cuda
 
-from minitorch_cnn import backend
 
 from ..reference import optim as reference
 
@@ -50,14 +49,6 @@ def _adam(w, g, m, v, vmax, lr_m, beta1, beta2, one_b1, one_b2, eps, bc2, decay,
         w[i] = x - mi * lr_m / (math.sqrt(vi) / bc2 + eps)
 
 
-def _flat(*arrays):
-    """Flat views of the arrays (None: an empty array), or None if one is not C-contiguous."""
-    empty = backend.xp(arrays[0]).empty(0, arrays[0].dtype)
-    if any(a is not None and not a.flags.c_contiguous for a in arrays):
-        return None
-    return [empty if a is None else a.reshape(-1) for a in arrays]
-
-
 def _launch(kernel, flat, *args):
     size = flat[0].size
     if size:
@@ -67,23 +58,21 @@ def _launch(kernel, flat, *args):
 
 def sgd_update(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first):
     """One SGD step in place (see ``reference.optim.sgd_update``)."""
-    flat = _flat(w, g, buf)
+    flat = reference.flat_views(w, g, buf)
     if flat is None:
         return reference.sgd_update(w, g, buf, lr, momentum, dampening, weight_decay,
                                     nesterov, maximize, first)
-    s = w.dtype.type
-    _launch(_sgd, flat, s(lr), s(momentum), s(1 - dampening), s(weight_decay), bool(nesterov),
-            bool(maximize), bool(first))
+    _launch(_sgd, flat, *reference.sgd_scalars(w.dtype, lr, momentum, dampening, weight_decay),
+            bool(nesterov), bool(maximize), bool(first))
 
 
 def adam_update(w, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled, maximize,
                 step):
     """One Adam / AdamW step in place (see ``reference.optim.adam_update``)."""
-    flat = _flat(w, g, m, v, vmax)
+    flat = reference.flat_views(w, g, m, v, vmax)
     if flat is None:
         return reference.adam_update(w, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay,
                                      decoupled, maximize, step)
-    s = w.dtype.type
-    _launch(_adam, flat, s(lr / (1 - beta1 ** step)), s(beta1), s(beta2), s(1 - beta1),
-            s(1 - beta2), s(eps), s(math.sqrt(1 - beta2 ** step)), s(1 - lr * weight_decay),
-            s(weight_decay), bool(decoupled), vmax is not None, bool(maximize))
+    _launch(_adam, flat, *reference.adam_scalars(w.dtype, lr, beta1, beta2, eps, weight_decay,
+                                                 step),
+            bool(decoupled), vmax is not None, bool(maximize))

@@ -49,3 +49,30 @@ def adam_update(w, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled
         v = vmax
     den = xp.sqrt(v) / math.sqrt(1 - beta2 ** step) + eps
     w -= m * (lr / (1 - beta1 ** step)) / den
+
+
+# --- shared by the fused kernels (cpu/optim.py, cuda/optim.py) ---------------------------------
+
+def flat_views(*arrays):
+    """Flat views of the arrays (None: an empty array) for a fused kernel, or None if one is not
+    C-contiguous (its flat view would be a copy, and the update would be lost)."""
+    if any(a is not None and not a.flags.c_contiguous for a in arrays):
+        return None
+    empty = backend.xp(arrays[0]).empty(0, arrays[0].dtype)
+    return [empty if a is None else a.reshape(-1) for a in arrays]
+
+
+def sgd_scalars(dtype, lr, momentum, dampening, weight_decay):
+    """A fused SGD kernel's scalars in the arrays' dtype, as NumPy casts Python scalars:
+    lr, momentum, 1 - dampening, weight_decay."""
+    s = dtype.type
+    return s(lr), s(momentum), s(1 - dampening), s(weight_decay)
+
+
+def adam_scalars(dtype, lr, beta1, beta2, eps, weight_decay, step):
+    """A fused Adam kernel's scalars in the arrays' dtype, the bias corrections computed in
+    float64 first: lr / (1 - beta1^step), beta1, beta2, 1 - beta1, 1 - beta2, eps,
+    sqrt(1 - beta2^step), 1 - lr weight_decay, weight_decay."""
+    s = dtype.type
+    return (s(lr / (1 - beta1 ** step)), s(beta1), s(beta2), s(1 - beta1), s(1 - beta2), s(eps),
+            s(math.sqrt(1 - beta2 ** step)), s(1 - lr * weight_decay), s(weight_decay))
