@@ -54,10 +54,19 @@ def _avg_window(i, s, p, k, size):
     return max(start, 0), min(end, size), padded
 
 
-def _divisor(rows, cols, padded, count_include_pad, divisor):
-    if divisor:
-        return divisor
-    return padded if count_include_pad else (rows[1] - rows[0]) * (cols[1] - cols[0])
+def _avg_windows(out_h, out_w, in_h, in_w, kh, kw, sy, sx, ph, pw, count_include_pad,
+                 divisor):
+    """(i, j, rows, cols, count) for every output whose window holds input: its rows and
+    columns as slices of the input, and the divisor of its sum."""
+    for i in range(out_h):
+        h0, h1, rows_padded = _avg_window(i, sy, ph, kh, in_h)
+        for j in range(out_w):
+            w0, w1, cols_padded = _avg_window(j, sx, pw, kw, in_w)
+            if h0 >= h1 or w0 >= w1:
+                continue
+            count = divisor or (rows_padded * cols_padded if count_include_pad
+                                else (h1 - h0) * (w1 - w0))
+            yield i, j, slice(h0, h1), slice(w0, w1), count
 
 
 def avg_pool2d_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w, count_include_pad, divisor):
@@ -65,15 +74,9 @@ def avg_pool2d_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w, count_include_pad, d
     xp = array_module(x)
     n, c, in_h, in_w = x.shape
     y = xp.zeros((n, c, out_h, out_w), x.dtype)
-    for i in range(out_h):
-        h0, h1, rows_padded = _avg_window(i, sy, ph, kh, in_h)
-        for j in range(out_w):
-            w0, w1, cols_padded = _avg_window(j, sx, pw, kw, in_w)
-            if h0 >= h1 or w0 >= w1:
-                continue
-            count = _divisor((h0, h1), (w0, w1), rows_padded * cols_padded, count_include_pad,
-                             divisor)
-            y[:, :, i, j] = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / count
+    for i, j, rows, cols, count in _avg_windows(out_h, out_w, in_h, in_w, kh, kw, sy, sx, ph,
+                                                pw, count_include_pad, divisor):
+        y[:, :, i, j] = x[:, :, rows, cols].sum(axis=(2, 3)) / count
     return y
 
 
@@ -82,15 +85,9 @@ def avg_pool2d_bwd(gy, in_h, in_w, kh, kw, sy, sx, ph, pw, count_include_pad, di
     xp = array_module(gy)
     n, c, out_h, out_w = gy.shape
     gx = xp.zeros((n, c, in_h, in_w), gy.dtype)
-    for i in range(out_h):
-        h0, h1, rows_padded = _avg_window(i, sy, ph, kh, in_h)
-        for j in range(out_w):
-            w0, w1, cols_padded = _avg_window(j, sx, pw, kw, in_w)
-            if h0 >= h1 or w0 >= w1:
-                continue
-            count = _divisor((h0, h1), (w0, w1), rows_padded * cols_padded, count_include_pad,
-                             divisor)
-            gx[:, :, h0:h1, w0:w1] += (gy[:, :, i, j] / count)[:, :, None, None]
+    for i, j, rows, cols, count in _avg_windows(out_h, out_w, in_h, in_w, kh, kw, sy, sx, ph,
+                                                pw, count_include_pad, divisor):
+        gx[:, :, rows, cols] += (gy[:, :, i, j] / count)[:, :, None, None]
     return gx
 
 
