@@ -5,7 +5,7 @@ exact, but with few weights it occupies little of a GPU; a block-wide reduction 
 """
 from numba import cuda
 
-from .im2col import THREADS, _blocks
+from .im2col import THREADS, _blocks, _output_of, _unravel_nchw
 
 
 @cuda.jit
@@ -16,12 +16,7 @@ def _fwd(x, w, y, sy, sx, ph, pw, dy, dx):
     kh, kw = w.shape[2], w.shape[3]
     if idx >= n * o * out_h * out_w:
         return
-    ow = idx % out_w
-    t = idx // out_w
-    oh = t % out_h
-    t //= out_h
-    oc = t % o
-    b = t // o
+    b, oc, oh, ow = _unravel_nchw(idx, o, out_h, out_w)
     ch = oc // (o // c)
     acc = 0.0
     for i in range(kh):
@@ -42,24 +37,19 @@ def _bwd_data(gy, w, gx, sy, sx, ph, pw, dy, dx):
     kh, kw = w.shape[2], w.shape[3]
     if idx >= n * c * in_h * in_w:
         return
-    iw = idx % in_w
-    t = idx // in_w
-    ih = t % in_h
-    t //= in_h
-    ch = t % c
-    b = t // c
+    b, ch, ih, iw = _unravel_nchw(idx, c, in_h, in_w)
     m = o // c
     acc = 0.0
     for i in range(kh):
-        th = ih + ph - i * dy
-        if th < 0 or th % sy != 0 or th // sy >= out_h:
+        oh = _output_of(ih, ph, i, dy, sy, out_h)
+        if oh < 0:
             continue
         for j in range(kw):
-            tw = iw + pw - j * dx
-            if tw < 0 or tw % sx != 0 or tw // sx >= out_w:
+            ow = _output_of(iw, pw, j, dx, sx, out_w)
+            if ow < 0:
                 continue
             for k in range(m):
-                acc += w[ch * m + k, 0, i, j] * gy[b, ch * m + k, th // sy, tw // sx]
+                acc += w[ch * m + k, 0, i, j] * gy[b, ch * m + k, oh, ow]
     gx[b, ch, ih, iw] = acc
 
 

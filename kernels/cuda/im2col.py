@@ -28,6 +28,26 @@ def _physical(col):
 
 
 @cuda.jit(device=True)
+def _unravel_nchw(idx, c, h, w):
+    """(b, ch, row, column) of the idx-th element of a C-contiguous (N, C, H, W) array."""
+    column = idx % w
+    t = idx // w
+    row = t % h
+    t //= h
+    return t // c, t % c, row, column
+
+
+@cuda.jit(device=True)
+def _output_of(pos, pad, tap, dilation, stride, n_out):
+    """The output o whose window's tap reads input position pos (o stride - pad + tap dilation
+    = pos), or -1 if there is none."""
+    t = pos + pad - tap * dilation
+    if t < 0 or t % stride != 0 or t // stride >= n_out:
+        return -1
+    return t // stride
+
+
+@cuda.jit(device=True)
 def _unravel(idx, col, kmajor):
     """(b, ch, i, j, oh, ow) of the idx-th element of the physical col."""
     if kmajor:
@@ -77,25 +97,20 @@ def _col2im(col, kmajor, x, sy, sx, ph, pw, dy, dx):
     out_h, out_w = col.shape[4], col.shape[5]
     if idx >= n * c * in_h * in_w:
         return
-    iw = idx % in_w
-    t = idx // in_w
-    ih = t % in_h
-    t //= in_h
-    ch = t % c
-    b = t // c
+    b, ch, ih, iw = _unravel_nchw(idx, c, in_h, in_w)
     acc = 0.0
     for i in range(kh):
-        th = ih + ph - i * dy
-        if th < 0 or th % sy != 0 or th // sy >= out_h:
+        oh = _output_of(ih, ph, i, dy, sy, out_h)
+        if oh < 0:
             continue
         for j in range(kw):
-            tw = iw + pw - j * dx
-            if tw < 0 or tw % sx != 0 or tw // sx >= out_w:
+            ow = _output_of(iw, pw, j, dx, sx, out_w)
+            if ow < 0:
                 continue
             if kmajor:
-                acc += col[ch, i, j, b, th // sy, tw // sx]
+                acc += col[ch, i, j, b, oh, ow]
             else:
-                acc += col[b, ch, i, j, th // sy, tw // sx]
+                acc += col[b, ch, i, j, oh, ow]
     x[b, ch, ih, iw] = acc
 
 
