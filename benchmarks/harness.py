@@ -46,9 +46,21 @@ def all_cases():
     return found
 
 
-def median_ms(step, repeat, warmup=1, sync=None):
-    for _ in range(warmup):
+# warm-up: at least WARMUP_RUNS runs and WARMUP_S seconds. The first runs in a process pay for
+# the allocator's growth (glibc lifts its mmap threshold only after the first frees) and for
+# fresh pages (this VM's first touch of memory): max_unpool2d's step, 22 ms once warm, took
+# 140-200 ms for up to 8 runs after a start (sys time 97 ms a run), on either side
+WARMUP_RUNS, WARMUP_S = 2, 1.0
+
+
+def median_ms(step, repeat, sync=None):
+    """Median wall time of ``repeat`` runs of ``step`` after the warm-up (ms)."""
+    start, runs = time.perf_counter(), 0
+    while runs < WARMUP_RUNS or time.perf_counter() - start < WARMUP_S:
         step()
+        if sync is not None:
+            sync()
+        runs += 1
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
