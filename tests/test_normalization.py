@@ -246,6 +246,7 @@ MODULES = [("BatchNorm1d", (3,), {}), ("BatchNorm2d", (3,), {}),
            ("BatchNorm2d", (3,), {"affine": False}), ("LayerNorm", ((3, 4),), {}),
            ("LayerNorm", (4,), {"elementwise_affine": False}), ("InstanceNorm2d", (3,), {}),
            ("InstanceNorm2d", (3,), {"affine": True, "track_running_stats": True}),
+           ("InstanceNorm1d", (3,), {"affine": True, "track_running_stats": True}),
            ("GroupNorm", (2, 4), {}), ("LocalResponseNorm", (5,), {})]
 
 
@@ -279,6 +280,8 @@ def test_bad_input(rng):
         F.layer_norm(mt.randn(2, 4, 3), (3, 4))
     with pytest.raises(ValueError, match=r"InstanceNorm2d\(3.*\(N, 3, H, W\).*\(2, 5, 2, 2\)"):
         mt.nn.InstanceNorm2d(3)(mt.randn(2, 5, 2, 2))
+    with pytest.raises(ValueError, match=r"InstanceNorm1d\(3.*\(N, 3, L\).*\(2, 3, 2, 2\)"):
+        mt.nn.InstanceNorm1d(3)(mt.randn(2, 3, 2, 2))
     with pytest.raises(ValueError, match="use_input_stats=False needs"):
         F.instance_norm(mt.randn(2, 3, 4), use_input_stats=False)
 
@@ -295,6 +298,7 @@ ORACLE = [
      lambda f, x, w, b, rm, rv: f.batch_norm(x, rm, rv, w, b, True, 0.2)),
     ("batch_norm eval", (4, 3, 5), lambda f, x, w, b, rm, rv: f.batch_norm(x, rm, rv, w, b)),
     ("instance_norm", (2, 3, 4, 5), lambda f, x, w, b, rm, rv: f.instance_norm(x, rm, rv, w, b)),
+    ("instance_norm 3-D", (2, 3, 7), lambda f, x, w, b, rm, rv: f.instance_norm(x, rm, rv, w, b)),
     ("group_norm", (2, 3, 4, 5), lambda f, x, w, b, rm, rv: f.group_norm(x, 3, w, b)),
     ("layer_norm", (2, 4, 5, 3), lambda f, x, w, b, rm, rv: f.layer_norm(x, (3,), w, b)),
 ]
@@ -345,3 +349,17 @@ def test_oracle_batch_norm_module_training_then_eval(torch, rng, momentum):
     loaded.load_state_dict({k: v.numpy() for k, v in state.items()})
     loaded.eval()
     assert_close(loaded(x), theirs(tx).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name,shape", [("InstanceNorm1d", (2, 3, 7)),
+                                        ("InstanceNorm2d", (2, 3, 4, 5))])
+def test_instance_norm_module_equals_torch(torch, rng, name, shape):
+    ours = getattr(mt.nn, name)(3, affine=True, track_running_stats=True).double()
+    theirs = getattr(torch.nn, name)(3, affine=True, track_running_stats=True).double()
+    for training in (True, True, False):
+        ours.train(training), theirs.train(training)
+        x = rng.standard_normal(shape)
+        assert_close(ours(mt.tensor(x)), theirs(torch.tensor(x)).detach().numpy())
+    assert_close(ours.running_mean, theirs.running_mean.numpy())
+    assert_close(ours.running_var, theirs.running_var.numpy())

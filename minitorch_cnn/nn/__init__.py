@@ -11,8 +11,8 @@ from .local import LocallyConnected2d
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d,
                       SpatialPyramidPooling2d)
 # --- normalization ---
-from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm,
-                            LocalResponseNorm)
+from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                            LayerNorm, LocalResponseNorm)
 # --- activations, dropout, losses ---
 from .activation import ELU, ChannelShuffle, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Tanh
 from .activation import Softmax

@@ -111,10 +111,9 @@ class BatchNorm2d(_BatchNorm):
     _ndims, _layout = (4,), "(N, C, H, W)"
 
 
-class InstanceNorm2d(_NormBase):
-    """Instance normalization (Ulyanov et al. 2016) of (N, C, H, W), see ``F.instance_norm``.
-    PyTorch's defaults: no affine parameters and no running statistics."""
-    _ndims, _layout = (4,), "(N, C, H, W)"
+class _InstanceNorm(_NormBase):
+    """Instance normalization (Ulyanov et al. 2016), see ``F.instance_norm``. PyTorch's
+    defaults: no affine parameters and no running statistics."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
                  track_running_stats=False, device=None, dtype=None):
@@ -125,6 +124,16 @@ class InstanceNorm2d(_NormBase):
         return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                                self.training or not self.track_running_stats,
                                0.0 if self.momentum is None else self.momentum, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm of (N, C, L) inputs, statistics per sample and channel over L."""
+    _ndims, _layout = (3,), "(N, C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm of (N, C, H, W) inputs, statistics per sample and channel over H and W."""
+    _ndims, _layout = (4,), "(N, C, H, W)"
 
 
 class LayerNorm(Module):
