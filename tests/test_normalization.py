@@ -1,5 +1,7 @@
 """Batch, instance, group and layer normalization: references, gradcheck, kernels, running
 statistics, modules and state dicts, bad input, and torch as the oracle."""
+import re
+
 import numpy as np
 import pytest
 
@@ -280,8 +282,10 @@ def test_bad_input(rng):
         F.layer_norm(mt.randn(2, 4, 3), (3, 4))
     with pytest.raises(ValueError, match=r"InstanceNorm2d\(3.*\(N, 3, H, W\).*\(2, 5, 2, 2\)"):
         mt.nn.InstanceNorm2d(3)(mt.randn(2, 5, 2, 2))
-    with pytest.raises(ValueError, match=r"InstanceNorm1d\(3.*\(N, 3, L\).*\(2, 3, 2, 2\)"):
-        mt.nn.InstanceNorm1d(3)(mt.randn(2, 3, 2, 2))
+    for shape in ((2, 3, 2, 2), (5, 4)):
+        message = re.escape("(N, 3, L) or (3, L)") + ".*" + re.escape(str(shape))
+        with pytest.raises(ValueError, match=r"InstanceNorm1d\(3.*" + message):
+            mt.nn.InstanceNorm1d(3)(mt.randn(*shape))
     with pytest.raises(ValueError, match="use_input_stats=False needs"):
         F.instance_norm(mt.randn(2, 3, 4), use_input_stats=False)
 
@@ -351,8 +355,18 @@ def test_oracle_batch_norm_module_training_then_eval(torch, rng, momentum):
     assert_close(loaded(x), theirs(tx).detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("name,shape", [("InstanceNorm1d", (3, 7)), ("InstanceNorm2d", (3, 4, 5))])
+def test_instance_norm_takes_unbatched_input(rng, name, shape):
+    norm = getattr(mt.nn, name)(3, affine=True, track_running_stats=True).double()
+    x = make(rng, *shape)
+    y = norm(x)
+    assert y.shape == shape
+    assert_close(y, naive(x.numpy()[None], tuple(range(2, len(shape) + 1)))[0])
+    assert_close(norm.running_mean, 0.1 * x.numpy().reshape(3, -1).mean(axis=1))
+
+
 @pytest.mark.oracle
-@pytest.mark.parametrize("name,shape", [("InstanceNorm1d", (2, 3, 7)),
+@pytest.mark.parametrize("name,shape", [("InstanceNorm1d", (2, 3, 7)), ("InstanceNorm1d", (3, 7)),
                                         ("InstanceNorm2d", (2, 3, 4, 5))])
 def test_instance_norm_module_equals_torch(torch, rng, name, shape):
     ours = getattr(mt.nn, name)(3, affine=True, track_running_stats=True).double()

@@ -120,6 +120,8 @@ class _InstanceNorm(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, x):
+        if x.ndim == self._ndims[0] - 1 and x.shape[0] == self.num_features:  # unbatched
+            return self.forward(x.unsqueeze(0)).squeeze(0)
         self._check_input(x)
         return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                                self.training or not self.track_running_stats,
@@ -127,13 +129,15 @@ class _InstanceNorm(_NormBase):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """Instance norm of (N, C, L) inputs, statistics per sample and channel over L."""
-    _ndims, _layout = (3,), "(N, C, L)"
+    """Instance norm of (N, C, L) or unbatched (C, L) inputs, statistics per sample and channel
+    over L."""
+    _ndims, _layout = (3,), "(N, C, L) or (C, L)"
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """Instance norm of (N, C, H, W) inputs, statistics per sample and channel over H and W."""
-    _ndims, _layout = (4,), "(N, C, H, W)"
+    """Instance norm of (N, C, H, W) or unbatched (C, H, W) inputs, statistics per sample and
+    channel over H and W."""
+    _ndims, _layout = (4,), "(N, C, H, W) or (C, H, W)"
 
 
 class LayerNorm(Module):
