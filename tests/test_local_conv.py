@@ -10,6 +10,7 @@ from minitorch_cnn import nn
 from minitorch_cnn.kernels.cpu import local_conv as cpu_local
 from minitorch_cnn.kernels.cuda import local_conv as cuda_local
 from minitorch_cnn.kernels.reference import local_conv as ref_local
+from minitorch_cnn.ops import conv_chunks
 from helpers import assert_close, make
 
 
@@ -112,9 +113,35 @@ def test_kernels_match_reference(rng, impl, dtype):
         col = impl.local_unfold_fwd(x, *args)
         assert col.dtype == dtype
         assert_close(col, ref_local.local_unfold_fwd(x, *args))
+        out = np.full_like(col, np.nan)
+        assert impl.local_unfold_fwd(x, *args, out=out) is out
+        assert_close(out, col)
         gcol = rng.standard_normal(col.shape).astype(dtype)
         assert_close(impl.local_unfold_bwd(gcol, 3, 5, 6, *args),
                      ref_local.local_unfold_bwd(gcol, 3, 5, 6, *args), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("need", ["both", "x", "w"])
+def test_batch_chunks_agree_with_one_chunk(rng, monkeypatch, need):
+    """A workspace cap below one sample's patches: one chunk per sample, same results."""
+    x, w, b = make(rng, 3, 2, 6, 5), make(rng, 3, 3, 4, 2, 3, 3), make(rng, 4, 3, 3)
+    x.requires_grad, w.requires_grad = need != "w", need != "x"
+
+    def run():
+        x.grad = w.grad = None
+        y = F.local_conv2d(x, w, b, 2, 1)
+        (y * y).sum().backward()
+        return y.numpy(), *(None if g is None else g.numpy() for g in (x.grad, w.grad))
+    y1, gx1, gw1 = run()
+    monkeypatch.setattr(conv_chunks, "WORKSPACE_MIB", 1e-5)
+    assert len(conv_chunks.chunks(3, 9 * 18 * 8)) == 3  # (L = 3 x 3) x (K = 2 x 3 x 3) float64
+    y3, gx3, gw3 = run()
+    assert_close(y3, y1)
+    for ours, one_chunk in ((gx3, gx1), (gw3, gw1)):
+        assert (ours is None) == (one_chunk is None)
+        if ours is not None:
+            assert_close(ours, one_chunk)
+    mt.gradcheck(lambda x, w: F.local_conv2d(x, w, b, 2, 1), (x, w))
 
 
 def test_module(rng):

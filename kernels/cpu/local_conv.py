@@ -40,10 +40,11 @@ def _unfold(x, col, n, c, in_h, in_w, kh, kw, sy, sx, ph, pw, out_h, out_w):
                         col[k + uint64(e)] = 0
 
 
-def local_unfold_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w):
-    """col (out_h * out_w, n, c * kh * kw): the patch under every output position."""
+def local_unfold_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w, out=None):
+    """col (out_h * out_w, n, c * kh * kw): the patch under every output position, written
+    into ``out`` (a C-contiguous array of that shape) when given."""
     n, c, in_h, in_w = x.shape
-    col = np.empty((out_h * out_w, n, c * kh * kw), x.dtype)
+    col = np.empty((out_h * out_w, n, c * kh * kw), x.dtype) if out is None else out
     _unfold(np.ascontiguousarray(x).reshape(-1), col.reshape(-1), n, c, in_h, in_w, kh, kw,
             sy, sx, ph, pw, out_h, out_w)
     return col

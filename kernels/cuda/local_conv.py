@@ -25,11 +25,12 @@ def _unfold(x, col, kh, kw, sy, sx, ph, pw, out_w):
     col[pos, b, k] = x[b, ch, h, w] if inside else 0.0
 
 
-def local_unfold_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w):
-    """col (out_h * out_w, n, c * kh * kw): the patch under every output position."""
+def local_unfold_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w, out=None):
+    """col (out_h * out_w, n, c * kh * kw): the patch under every output position, written
+    into ``out`` (a C-contiguous array of that shape) when given."""
     xp = array_module(x)
     n, c = x.shape[:2]
-    col = xp.empty((out_h * out_w, n, c * kh * kw), x.dtype)
+    col = xp.empty((out_h * out_w, n, c * kh * kw), x.dtype) if out is None else out
     if col.size:
         blocks = (col.size + THREADS - 1) // THREADS
         _unfold[blocks, THREADS](xp.ascontiguousarray(x), col, kh, kw, sy, sx, ph, pw, out_w)

@@ -9,12 +9,13 @@ x[:, ch, i * sy - ph + a, j * sx - pw + b].
 from ...backend import xp as array_module
 
 
-def local_unfold_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w):
-    """col (out_h * out_w, n, c * kh * kw): the patch under every output position."""
+def local_unfold_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w, out=None):
+    """col (out_h * out_w, n, c * kh * kw): the patch under every output position, written
+    into ``out`` (a C-contiguous array of that shape) when given."""
     xp = array_module(x)
     n, c = x.shape[:2]
     padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    col = xp.empty((out_h * out_w, n, c * kh * kw), x.dtype)
+    col = xp.empty((out_h * out_w, n, c * kh * kw), x.dtype) if out is None else out
     for i in range(out_h):
         for j in range(out_w):
             patch = padded[:, :, i * sy:i * sy + kh, j * sx:j * sx + kw]
