@@ -56,7 +56,7 @@ class LocalConv2dFn(Function):
         patches = _Patches(x, args, ctx.device)
         for lo, hi in patches.chunks:  # (L, nc, K) (L, K, o): one GEMM per position
             y_l = xp.matmul(patches.gather(lo, hi), w.transpose(0, 2, 1))
-            y[lo:hi] = y_l.transpose(1, 2, 0).reshape(hi - lo, o, out_h, out_w)
+            y[lo:hi].reshape(hi - lo, o, -1)[...] = y_l.transpose(1, 2, 0)
         if bias is not None:
             y += bias
         ctx.args, ctx.w_shape = args, weight.shape
