@@ -7,8 +7,7 @@ the patch entries that came from it (a gather too, so no atomics).
 from numba import cuda
 
 from ...backend import xp as array_module
-
-THREADS = 256
+from .im2col import THREADS, _blocks, _unravel_nchw
 
 
 @cuda.jit
@@ -32,8 +31,8 @@ def local_unfold_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w, out=None):
     n, c = x.shape[:2]
     col = xp.empty((out_h * out_w, n, c * kh * kw), x.dtype) if out is None else out
     if col.size:
-        blocks = (col.size + THREADS - 1) // THREADS
-        _unfold[blocks, THREADS](xp.ascontiguousarray(x), col, kh, kw, sy, sx, ph, pw, out_w)
+        _unfold[_blocks(col.size), THREADS](xp.ascontiguousarray(x), col, kh, kw, sy, sx, ph, pw,
+                                            out_w)
     return col
 
 
@@ -43,7 +42,7 @@ def _fold(col, gx, kh, kw, sy, sx, ph, pw, out_h, out_w):
     n, c, in_h, in_w = gx.shape
     if t >= n * c * in_h * in_w:
         return
-    w, h, ch, b = t % in_w, (t // in_w) % in_h, (t // (in_w * in_h)) % c, t // (in_w * in_h * c)
+    b, ch, h, w = _unravel_nchw(t, c, in_h, in_w)
     total = 0.0
     for a in range(kh):
         ii = h + ph - a  # i * sy for the outputs whose row a lands on h
@@ -62,7 +61,6 @@ def local_unfold_bwd(col, c, in_h, in_w, kh, kw, sy, sx, ph, pw, out_h, out_w):
     xp = array_module(col)
     gx = xp.empty((col.shape[1], c, in_h, in_w), col.dtype)
     if gx.size:
-        blocks = (gx.size + THREADS - 1) // THREADS
-        _fold[blocks, THREADS](xp.ascontiguousarray(col), gx, kh, kw, sy, sx, ph, pw,
+        _fold[_blocks(gx.size), THREADS](xp.ascontiguousarray(col), gx, kh, kw, sy, sx, ph, pw,
                                out_h, out_w)
     return gx

@@ -10,12 +10,7 @@ import math
 from numba import cuda
 
 from ...backend import xp as array_module
-
-THREADS = 256
-
-
-def _blocks(size):
-    return (size + THREADS - 1) // THREADS
+from .im2col import THREADS, _blocks, _unravel_nchw
 
 
 @cuda.jit
@@ -25,8 +20,7 @@ def _max_fwd(x, y, indices, kh, kw, sy, sx, ph, pw, dy, dx):
     in_h, in_w = x.shape[2], x.shape[3]
     if t >= n * c * out_h * out_w:
         return
-    j, i, p = t % out_w, (t // out_w) % out_h, t // (out_w * out_h)
-    b, ch = p // c, p % c
+    b, ch, i, j = _unravel_nchw(t, c, out_h, out_w)
     best = x[b, ch, 0, 0]
     where = -1
     for a in range(kh):
@@ -63,8 +57,7 @@ def _scatter(out, indices, src, accumulate):
     n, c, h, w = src.shape
     if t >= n * c * h * w:
         return
-    j, i, p = t % w, (t // w) % h, t // (w * h)
-    b, ch = p // c, p % c
+    b, ch, i, j = _unravel_nchw(t, c, h, w)
     k = indices[b, ch, i, j]
     r, s = k // out.shape[3], k % out.shape[3]
     if accumulate:
@@ -104,8 +97,7 @@ def _avg_fwd(x, y, kh, kw, sy, sx, ph, pw, include_pad, divisor):
     in_h, in_w = x.shape[2], x.shape[3]
     if t >= n * c * out_h * out_w:
         return
-    j, i, p = t % out_w, (t // out_w) % out_h, t // (out_w * out_h)
-    b, ch = p // c, p % c
+    b, ch, i, j = _unravel_nchw(t, c, out_h, out_w)
     count = _avg_count(i, j, in_h, in_w, kh, kw, sy, sx, ph, pw, include_pad, divisor)
     total = 0.0
     for h in range(max(i * sy - ph, 0), min(i * sy - ph + kh, in_h)):
@@ -132,8 +124,7 @@ def _avg_bwd(gy, gx, kh, kw, sy, sx, ph, pw, include_pad, divisor):
     out_h, out_w = gy.shape[2], gy.shape[3]
     if t >= n * c * in_h * in_w:
         return
-    w, h, p = t % in_w, (t // in_w) % in_h, t // (in_w * in_h)
-    b, ch = p // c, p % c
+    b, ch, h, w = _unravel_nchw(t, c, in_h, in_w)
     # the outputs whose window [i * sy - ph, i * sy - ph + kh) holds row h
     i0 = 0 if h + ph < kh else (h + ph - kh) // sy + 1
     j0 = 0 if w + pw < kw else (w + pw - kw) // sx + 1
@@ -172,8 +163,7 @@ def _gather(gx, indices, gy):
     n, c, h, w = gx.shape
     if t >= n * c * h * w:
         return
-    j, i, p = t % w, (t // w) % h, t // (w * h)
-    b, ch = p // c, p % c
+    b, ch, i, j = _unravel_nchw(t, c, h, w)
     k = indices[b, ch, i, j]
     gx[b, ch, i, j] = gy[b, ch, k // gy.shape[3], k % gy.shape[3]]
 
