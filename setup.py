@@ -1,10 +1,6 @@
 """minitorch_cnn: a from-scratch deep-learning engine for convolutional networks."""
 from setuptools import find_packages, setup
 
-# The top-level folder kernels/ is installed as the subpackage minitorch_cnn.kernels.
-kernel_packages = ["minitorch_cnn.kernels"] + [
-    "minitorch_cnn.kernels." + p for p in find_packages("kernels")]
-
 setup(
     name="minitorch_cnn",
     version="0.1.0",
@@ -13,8 +9,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["minitorch_cnn", "minitorch_cnn.*"]) + kernel_packages,
-    package_dir={"minitorch_cnn.kernels": "kernels"},
+    packages=find_packages(include=["minitorch_cnn", "minitorch_cnn.*"]),
     package_data={"minitorch_cnn.data": ["mnist_sample/*.gz", "mnist_sample/*.txt"],
                   "minitorch_cnn.exercises": ["templates/*.py"]},
     install_requires=["numpy>=1.24", "numba>=0.58", "tqdm>=4.60"],

@@ -1,8 +1,11 @@
 """minitorch_cnn: a from-scratch deep-learning engine for convolutional networks.
 
 ``import minitorch_cnn as mt``: tensors and autograd here, layers in ``mt.nn``, the functional
-ops in ``mt.nn.functional``, hand-written kernels in ``mt.kernels``.
+ops in ``mt.nn.functional``, hand-written kernels in ``mt.kernels``. Every other subpackage
+(``mt.optim``, ``mt.data``, ``mt.models`` ...) is imported on first use as an attribute, as
+``torch.optim`` is after ``import torch``.
 """
+import importlib
 from . import backend, cuda, kernels
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device
@@ -19,6 +22,18 @@ from .serialization import load, save
 from .summary import summary
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``mt.optim``, ``mt.models`` ...: a subpackage imported when first asked for (PEP 562)."""
+    if not name.startswith("_"):
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Device", "Function", "GradcheckError", "Tensor", "abs", "arange", "backend", "bool_",

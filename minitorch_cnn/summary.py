@@ -226,18 +226,20 @@ def main(argv=None):
     """``summary MODEL [--input C H W]``: print the summary of a zoo model."""
     parser = argparse.ArgumentParser(prog="python -m minitorch_cnn summary",
                                      description="Print a zoo model's layer table.")
-    parser.add_argument("model", help="a name in minitorch_cnn.models: vgg16, ResNet50, ...")
-    parser.add_argument("--input", nargs=3, type=int, metavar=("C", "H", "W"),
-                        default=(3, 224, 224), help="input size (default 3 224 224)")
+    parser.add_argument("model", help="a model name, as train --model takes it: vgg16, "
+                                      "ResNet50, lenet5-relu, ...")
+    parser.add_argument("--input", nargs=3, type=int, metavar=("C", "H", "W"), default=None,
+                        help="input size (default: the one the model is made for)")
     parser.add_argument("--num-classes", type=int, default=None)
     args = parser.parse_args(argv)
-    from . import models
-    build = getattr(models, args.model, None)
-    if build is None or not callable(build):
-        parser.error(f"no model named {args.model!r} in minitorch_cnn.models")
-    kwargs = {} if args.num_classes is None else {"num_classes": args.num_classes}
-    print(summary(build(**kwargs), args.input))
-
+    from .models import registry
+    try:
+        input_size = tuple(args.input or registry.input_size(args.model))
+        kwargs = {} if args.num_classes is None else {"num_classes": args.num_classes}
+        model = registry.create(args.model, **kwargs)
+    except ValueError as e:
+        parser.error(str(e))
+    print(summary(model, input_size))
 
 if __name__ == "__main__":
     main()

@@ -156,9 +156,9 @@ class Tensor:
         if device is not None:
             device = backend.as_device(device)
             if device != self._device:
-                out = shape_ops.ToDevice.apply(out, device=device)
+                out = shape_ops.ToDeviceFn.apply(out, device=device)
         if dtype is not None and np.dtype(dtype) != out.dtype:
-            out = shape_ops.Cast.apply(out, dtype=np.dtype(dtype))
+            out = shape_ops.CastFn.apply(out, dtype=np.dtype(dtype))
         return out
 
     def cpu(self):
@@ -201,71 +201,71 @@ class Tensor:
 
     # --- arithmetic ---------------------------------------------------------------------------
     def __add__(self, other):
-        return ew.Add.apply(self, other)
+        return ew.AddFn.apply(self, other)
 
     def __radd__(self, other):
-        return ew.Add.apply(other, self)
+        return ew.AddFn.apply(other, self)
 
     def __sub__(self, other):
-        return ew.Sub.apply(self, other)
+        return ew.SubFn.apply(self, other)
 
     def __rsub__(self, other):
-        return ew.Sub.apply(other, self)
+        return ew.SubFn.apply(other, self)
 
     def __mul__(self, other):
-        return ew.Mul.apply(self, other)
+        return ew.MulFn.apply(self, other)
 
     def __rmul__(self, other):
-        return ew.Mul.apply(other, self)
+        return ew.MulFn.apply(other, self)
 
     def __truediv__(self, other):
-        return ew.Div.apply(self, other)
+        return ew.DivFn.apply(self, other)
 
     def __rtruediv__(self, other):
-        return ew.Div.apply(other, self)
+        return ew.DivFn.apply(other, self)
 
     def __pow__(self, other):
-        return ew.Pow.apply(self, other)
+        return ew.PowFn.apply(self, other)
 
     def __rpow__(self, other):
-        return ew.Pow.apply(other, self)
+        return ew.PowFn.apply(other, self)
 
     def __neg__(self):
-        return ew.Neg.apply(self)
+        return ew.NegFn.apply(self)
 
     def __abs__(self):
-        return ew.Abs.apply(self)
+        return ew.AbsFn.apply(self)
 
     def __matmul__(self, other):
-        return linalg.MatMul.apply(self, other)
+        return linalg.MatMulFn.apply(self, other)
 
     def __rmatmul__(self, other):
-        return linalg.MatMul.apply(other, self)
+        return linalg.MatMulFn.apply(other, self)
 
     def exp(self):
-        return ew.Exp.apply(self)
+        return ew.ExpFn.apply(self)
 
     def log(self):
-        return ew.Log.apply(self)
+        return ew.LogFn.apply(self)
 
     def sqrt(self):
-        return ew.Sqrt.apply(self)
+        return ew.SqrtFn.apply(self)
 
     def abs(self):
-        return ew.Abs.apply(self)
+        return ew.AbsFn.apply(self)
 
     def clip(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
-        return ew.Clip.apply(self, min=min, max=max)
+        return ew.ClipFn.apply(self, min=min, max=max)
 
     clamp = clip
 
     def maximum(self, other):
-        return ew.Maximum.apply(self, other)
+        return ew.MaximumFn.apply(self, other)
 
     def minimum(self, other):
-        return ew.Minimum.apply(self, other)
+        return ew.MinimumFn.apply(self, other)
 
     # --- comparisons (no gradient) ------------------------------------------------------------
     def _compare(self, other, op):
@@ -307,24 +307,24 @@ class Tensor:
 
     # --- reductions ---------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return reduce.Sum.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
+        return reduce.SumFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
 
     def mean(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return reduce.Mean.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
+        return reduce.MeanFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
 
     def max(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return reduce.Max.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
+        return reduce.MaxFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
 
     def min(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return reduce.Min.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
+        return reduce.MinFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
 
     def var(self, axis=None, keepdims=False, ddof=0, dim=None, keepdim=None):
-        return reduce.Var.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims,
+        return reduce.VarFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims,
                                 ddof=ddof)
 
     # --- shapes -------------------------------------------------------------------------------
     def reshape(self, *shape):
-        return shape_ops.Reshape.apply(self, shape=_shape_args(shape))
+        return shape_ops.ReshapeFn.apply(self, shape=_shape_args(shape))
 
     view = reshape
 
@@ -346,7 +346,7 @@ class Tensor:
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def permute(self, *axes):
-        return shape_ops.Permute.apply(self, axes=_shape_args(axes))
+        return shape_ops.PermuteFn.apply(self, axes=_shape_args(axes))
 
     def transpose(self, dim0=None, dim1=None):
         """``transpose(d0, d1)`` swaps two dimensions (PyTorch); ``transpose()`` reverses all."""
@@ -361,7 +361,7 @@ class Tensor:
         return self.transpose()
 
     def expand(self, *shape):
-        return shape_ops.Expand.apply(self, shape=_shape_args(shape))
+        return shape_ops.ExpandFn.apply(self, shape=_shape_args(shape))
 
     def split(self, split_size_or_sections, dim=0):
         return split(self, split_size_or_sections, dim)
@@ -376,7 +376,7 @@ class Tensor:
             key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
         elif isinstance(key, list):
             key = backend.xp(self.data).asarray(key)
-        return shape_ops.GetItem.apply(self, key=key)
+        return shape_ops.GetItemFn.apply(self, key=key)
 
     def __setitem__(self, key, value):
         """In-place assignment to the data; not recorded, so not allowed where grad is tracked."""
@@ -398,7 +398,7 @@ class Tensor:
         if self.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={self.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{self._ctx.fn.__name__}Backward>")
+            extras.append(f"grad_fn=<{self._ctx.fn.__name__.removesuffix('Fn')}Backward>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
@@ -406,14 +406,14 @@ class Tensor:
 
 # --- functions on tensors (re-exported at the package top) ------------------------------------
 def cat(tensors, axis=0, dim=None):
-    return shape_ops.Cat.apply(*tensors, axis=_axis(axis, dim))
+    return shape_ops.CatFn.apply(*tensors, axis=_axis(axis, dim))
 
 
 concat = cat
 
 
 def stack(tensors, axis=0, dim=None):
-    return shape_ops.Stack.apply(*tensors, axis=_axis(axis, dim))
+    return shape_ops.StackFn.apply(*tensors, axis=_axis(axis, dim))
 
 
 def split(x, split_size_or_sections, dim=0):
@@ -438,39 +438,39 @@ def pad(x, pad_width, value=0.0):
     """Constant padding with NumPy's ``pad_width``: an int, or (before, after) pairs per dim."""
     if isinstance(pad_width, int):
         pad_width = ((pad_width, pad_width),) * x.ndim
-    return shape_ops.Pad.apply(x, pad_width=tuple(tuple(p) for p in pad_width), value=value)
+    return shape_ops.PadFn.apply(x, pad_width=tuple(tuple(p) for p in pad_width), value=value)
 
 
 def where(condition, a, b):
-    return ew.Where.apply(condition, a, b)
+    return ew.WhereFn.apply(condition, a, b)
 
 
 def maximum(a, b):
-    return ew.Maximum.apply(a, b)
+    return ew.MaximumFn.apply(a, b)
 
 
 def minimum(a, b):
-    return ew.Minimum.apply(a, b)
+    return ew.MinimumFn.apply(a, b)
 
 
 def matmul(a, b):
-    return linalg.MatMul.apply(a, b)
+    return linalg.MatMulFn.apply(a, b)
 
 
 def exp(x):
-    return ew.Exp.apply(x)
+    return ew.ExpFn.apply(x)
 
 
 def log(x):
-    return ew.Log.apply(x)
+    return ew.LogFn.apply(x)
 
 
 def sqrt(x):
-    return ew.Sqrt.apply(x)
+    return ew.SqrtFn.apply(x)
 
 
 def abs(x):
-    return ew.Abs.apply(x)
+    return ew.AbsFn.apply(x)
 
 
 def clip(x, min=None, max=None):

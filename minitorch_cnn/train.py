@@ -11,7 +11,6 @@ atomically at the end of each epoch).
 """
 import argparse
 import csv
-import inspect
 import math
 import os
 import sys
@@ -21,46 +20,20 @@ import numpy as np
 from tqdm import tqdm
 
 import minitorch_cnn as mt
-from minitorch_cnn import data, models, optim
+from minitorch_cnn import data, optim
 from minitorch_cnn.data import transforms as T
+from minitorch_cnn.models import registry
 from minitorch_cnn.nn import functional as F
-from minitorch_cnn.nn import Module
 
 DATASETS = {"mnist-sample": "the bundled 5,000 MNIST digits", "mnist": "mnist DIR (IDX files)",
             "cifar10": "cifar10 DIR (python batches)", "folder": "folder DIR (ImageFolder)"}
 STATS = {"mnist": ((0.1307,), (0.3081,)), "cifar10": ((0.4914, 0.4822, 0.4465),
                                                       (0.2470, 0.2435, 0.2616))}
-ALIASES = {"lenet5-relu": ("LeNet5", {"variant": "relu"}), "lenet5": ("LeNet5", {})}
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "plateau")
 # what is taken from a checkpoint on --resume, so that the run continues as it began
 RUN_CONFIG = ("model", "dataset", "batch_size", "lr", "optimizer", "momentum", "weight_decay",
               "scheduler", "augment", "seed", "val_fraction", "limit", "test_limit", "image_size")
-
-
-def model_names():
-    """Every model of the zoo, by the name ``--model`` takes (case-insensitive)."""
-    names = {n for n in dir(models) if not n.startswith("_")
-             and (isinstance(getattr(models, n), type) and issubclass(getattr(models, n), Module)
-                  or n.islower() and callable(getattr(models, n)))}
-    return sorted((names - {"load_weights", "googlenet_loss"}) | set(ALIASES), key=str.lower)
-
-
-def model_factory(name):
-    """(the zoo's class or function, its fixed keyword arguments) for a ``--model`` name."""
-    lookup = {n.lower(): n for n in model_names()}
-    if name.lower() not in lookup:
-        raise ValueError(f"unknown model {name!r}; valid models: {', '.join(model_names())}")
-    attr, kwargs = ALIASES.get(lookup[name.lower()], (lookup[name.lower()], {}))
-    return getattr(models, attr), kwargs
-
-
-def build_model(name, num_classes, in_channels):
-    factory, kwargs = model_factory(name)
-    kwargs = dict(kwargs, num_classes=num_classes)
-    if "in_channels" in inspect.signature(factory).parameters:
-        kwargs["in_channels"] = in_channels
-    return factory(**kwargs)
 
 
 def build_data(args):
@@ -73,8 +46,7 @@ def build_data(args):
         raise ValueError(f"--dataset {kind}: expected {DATASETS[kind]}")
     mean, std = STATS.get("mnist" if kind.startswith("mnist") else kind, ((0.5,) * 3,) * 2)
     channels = len(mean)
-    factory = model_factory(args.model)[0]
-    rgb_only = channels == 1 and "in_channels" not in inspect.signature(factory).parameters
+    rgb_only = channels == 1 and not registry.accepts_in_channels(args.model)
     train_tf, test_tf = [], []
     if args.image_size:
         train_tf.append(T.Resize((args.image_size,) * 2))
@@ -199,7 +171,7 @@ def train(args):
     mt.manual_seed(args.seed)
     device = get_device(args.device)
     train_set, val_set, test_set, num_classes, channels = build_data(args)
-    model = build_model(args.model, num_classes, channels).to(device)
+    model = registry.create_for_data(args.model, num_classes, channels).to(device)
     opt = build_optimizer(args, model)
     scheduler = build_scheduler(args, opt)
     loaders = [data.DataLoader(d, args.batch_size, shuffle=shuffle, seed=args.seed,
@@ -269,7 +241,7 @@ def evaluate(args):
     config.test_limit = args.limit or getattr(config, "test_limit", 0)
     device = get_device(args.device)
     _, _, test_set, num_classes, channels = build_data(config)
-    model = build_model(config.model, num_classes, channels)
+    model = registry.create_for_data(config.model, num_classes, channels)
     model.load_state_dict(ckpt["model"] if saved else ckpt)
     model.to(device)
     loader = data.DataLoader(test_set, args.batch_size)

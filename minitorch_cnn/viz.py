@@ -231,10 +231,8 @@ def load_state(path):
 
 
 def _model(name, checkpoint):
-    from . import models
-    if not hasattr(models, name):
-        raise ValueError(f"unknown model {name!r}; see minitorch_cnn.models")
-    model = getattr(models, name)()
+    from .models import registry
+    model = registry.create(name)
     if checkpoint:
         model.load_state_dict(load_state(checkpoint))
     return model.eval()

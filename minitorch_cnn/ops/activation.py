@@ -25,7 +25,7 @@ def _contiguous(a):
     return array_module(a).ascontiguousarray(a)
 
 
-class ReLU(Function):
+class ReLUFn(Function):
     @staticmethod
     def forward(ctx, x):
         if x.dtype in _KERNEL_DTYPES:
@@ -43,7 +43,7 @@ class ReLU(Function):
         return gy * (y > 0)
 
 
-class LeakyReLU(Function):
+class LeakyReLUFn(Function):
     @staticmethod
     def forward(ctx, x, negative_slope=0.01):
         ctx.slope = negative_slope
@@ -62,7 +62,7 @@ class LeakyReLU(Function):
         return kernels.get("leaky_relu_bwd", ctx.device)(_contiguous(gy), x, ctx.slope)
 
 
-class ELU(Function):
+class ELUFn(Function):
     @staticmethod
     def forward(ctx, x, alpha=1.0):
         xp = array_module(x)
@@ -86,7 +86,7 @@ class ELU(Function):
         return slope
 
 
-class ReLU6(Function):
+class ReLU6Fn(Function):
     @staticmethod
     def forward(ctx, x):
         y = array_module(x).clip(x, 0, 6)
@@ -99,7 +99,7 @@ class ReLU6(Function):
         return gy * ((y > 0) & (y < 6))  # as PyTorch's hardtanh: no gradient at 0 and 6
 
 
-class Sigmoid(Function):
+class SigmoidFn(Function):
     @staticmethod
     def forward(ctx, x):
         xp = array_module(x)
@@ -120,7 +120,7 @@ class Sigmoid(Function):
         return gx
 
 
-class Tanh(Function):
+class TanhFn(Function):
     @staticmethod
     def forward(ctx, x):
         y = array_module(x).tanh(x)
@@ -136,7 +136,7 @@ class Tanh(Function):
         return gx
 
 
-class Softmax(Function):
+class SoftmaxFn(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = array_module(x)
@@ -156,7 +156,7 @@ class Softmax(Function):
         return gx
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFn(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = array_module(x)
@@ -176,7 +176,7 @@ class LogSoftmax(Function):
         return gx
 
 
-class ChannelShuffle(Function):
+class ChannelShuffleFn(Function):
     @staticmethod
     def forward(ctx, x, groups):
         ctx.groups = groups
@@ -196,32 +196,32 @@ def _shuffle(x, groups):
 def relu(x, inplace=False):
     """max(x, 0) (Nair & Hinton 2010; AlexNet's non-linearity). ``inplace`` is accepted for
     PyTorch's signature; the result is always a new tensor."""
-    return ReLU.apply(x)
+    return ReLUFn.apply(x)
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x for x > 0, ``negative_slope * x`` otherwise (Maas et al. 2013)."""
-    return LeakyReLU.apply(x, negative_slope=float(negative_slope))
+    return LeakyReLUFn.apply(x, negative_slope=float(negative_slope))
 
 
 def elu(x, alpha=1.0, inplace=False):
     """x for x > 0, alpha (exp(x) - 1) otherwise (Clevert et al. 2016)."""
-    return ELU.apply(x, alpha=float(alpha))
+    return ELUFn.apply(x, alpha=float(alpha))
 
 
 def relu6(x, inplace=False):
     """min(max(x, 0), 6) (MobileNet's activation, robust in low precision)."""
-    return ReLU6.apply(x)
+    return ReLU6Fn.apply(x)
 
 
 def sigmoid(x):
     """1 / (1 + exp(-x)); its gradient is y (1 - y)."""
-    return Sigmoid.apply(x)
+    return SigmoidFn.apply(x)
 
 
 def tanh(x):
     """The hyperbolic tangent (LeNet-5's squashing); its gradient is 1 - y^2."""
-    return Tanh.apply(x)
+    return TanhFn.apply(x)
 
 
 def _softmax_dim(name, x, dim):
@@ -240,7 +240,7 @@ def softmax(x, dim=None):
     logits of any size (1e4, 1e30) give finite results. ``dim=None`` uses PyTorch's legacy rule
     (0 for 0-, 1- and 3-d inputs, else 1); pass it explicitly.
     """
-    return Softmax.apply(x, dim=_softmax_dim("softmax", x, dim))
+    return SoftmaxFn.apply(x, dim=_softmax_dim("softmax", x, dim))
 
 
 def log_softmax(x, dim=None):
@@ -249,7 +249,7 @@ def log_softmax(x, dim=None):
     Computed directly, never as log(softmax(x)): stable for huge logits and exact for tiny
     probabilities (whose softmax would underflow to 0 and whose log would be -inf).
     """
-    return LogSoftmax.apply(x, dim=_softmax_dim("log_softmax", x, dim))
+    return LogSoftmaxFn.apply(x, dim=_softmax_dim("log_softmax", x, dim))
 
 
 def channel_shuffle(x, groups):
@@ -263,4 +263,4 @@ def channel_shuffle(x, groups):
     if int(groups) != groups or groups <= 0 or x.shape[1] % groups:
         raise ValueError(f"channel_shuffle: groups={groups} must be a positive divisor of the "
                          f"channel count {x.shape[1]} (input shape {x.shape})")
-    return ChannelShuffle.apply(x, groups=int(groups))
+    return ChannelShuffleFn.apply(x, groups=int(groups))

@@ -6,7 +6,7 @@ from ..autograd import Function
 from ..random import generator
 
 
-class Dropout(Function):
+class DropoutFn(Function):
     """y = x * mask, the mask (of a shape that broadcasts to x's) holding 0 or 1/(1-p)."""
 
     @staticmethod
@@ -32,7 +32,7 @@ def _check_p(name, p):
 def _apply(x, p, training, mask_shape):
     if not training or p == 0:
         return x  # the identity: inverted dropout needs no test-time scaling
-    return Dropout.apply(x, p=float(p), mask_shape=mask_shape)
+    return DropoutFn.apply(x, p=float(p), mask_shape=mask_shape)
 
 
 def dropout(x, p=0.5, training=True, inplace=False):

@@ -23,7 +23,7 @@ class _Binary(Function):
         return super().apply(a, b)
 
 
-class Add(_Binary):
+class AddFn(_Binary):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = _shaped(a), _shaped(b)
@@ -34,7 +34,7 @@ class Add(_Binary):
         return _reduce(gy, ctx.a), _reduce(gy, ctx.b)
 
 
-class Sub(_Binary):
+class SubFn(_Binary):
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = _shaped(a), _shaped(b)
@@ -46,7 +46,7 @@ class Sub(_Binary):
         return _reduce(gy, ctx.a), None if gb is None else -gb
 
 
-class Mul(_Binary):
+class MulFn(_Binary):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -60,7 +60,7 @@ class Mul(_Binary):
         return ga, gb
 
 
-class Div(_Binary):
+class DivFn(_Binary):
     @staticmethod
     def forward(ctx, a, b):
         y = a / b
@@ -75,7 +75,7 @@ class Div(_Binary):
         return ga, gb
 
 
-class Pow(_Binary):
+class PowFn(_Binary):
     @staticmethod
     def forward(ctx, a, b):
         y = a ** b
@@ -95,7 +95,7 @@ class Pow(_Binary):
         return ga, gb
 
 
-class Maximum(_Binary):
+class MaximumFn(_Binary):
     """max(a, b) element-wise; where they tie, each gets half the gradient (as PyTorch)."""
 
     @staticmethod
@@ -111,7 +111,7 @@ class Maximum(_Binary):
         return _reduce(gy * share, a), _reduce(gy * (1 - share), b)
 
 
-class Minimum(_Binary):
+class MinimumFn(_Binary):
     """min(a, b) element-wise; where they tie, each gets half the gradient (as PyTorch)."""
 
     @staticmethod
@@ -127,7 +127,7 @@ class Minimum(_Binary):
         return _reduce(gy * share, a), _reduce(gy * (1 - share), b)
 
 
-class Where(Function):
+class WhereFn(Function):
     """``a`` where ``condition`` holds, else ``b``; the condition gets no gradient."""
 
     @staticmethod
@@ -145,7 +145,7 @@ class Where(Function):
                 _reduce(xp.where(ctx.condition, zero, gy), ctx.b))
 
 
-class Neg(Function):
+class NegFn(Function):
     @staticmethod
     def forward(ctx, x):
         return -x
@@ -155,7 +155,7 @@ class Neg(Function):
         return -gy
 
 
-class Exp(Function):
+class ExpFn(Function):
     @staticmethod
     def forward(ctx, x):
         y = array_module(x).exp(x)
@@ -168,7 +168,7 @@ class Exp(Function):
         return gy * y
 
 
-class Log(Function):
+class LogFn(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -180,7 +180,7 @@ class Log(Function):
         return gy / x
 
 
-class Sqrt(Function):
+class SqrtFn(Function):
     @staticmethod
     def forward(ctx, x):
         y = array_module(x).sqrt(x)
@@ -193,7 +193,7 @@ class Sqrt(Function):
         return gy / (2 * y)
 
 
-class Abs(Function):
+class AbsFn(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -205,7 +205,7 @@ class Abs(Function):
         return gy * array_module(x).sign(x)
 
 
-class Clip(Function):
+class ClipFn(Function):
     """``x`` limited to [min, max] (either may be None); the gradient passes where
     min <= x <= max, bounds included, as PyTorch's ``clamp``."""
 

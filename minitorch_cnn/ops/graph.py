@@ -9,7 +9,7 @@ from ..backend import xp as array_module
 from ..tensor import Tensor
 
 
-class IndexAdd(Function):
+class IndexAddFn(Function):
     """out = zeros(num_rows, ...); out[index[e]] += src[e] for every row e; the gradient of src
     is gout gathered back, gout[index]."""
 
@@ -44,7 +44,7 @@ def index_add(src, index, num_rows):
     if index.size and (int(index.min()) < 0 or int(index.max()) >= num_rows):
         raise ValueError(f"index_add: indices must lie in [0, {num_rows}), got "
                          f"[{int(index.min())}, {int(index.max())}]")
-    return IndexAdd.apply(src, index, num_rows)
+    return IndexAddFn.apply(src, index, num_rows)
 
 
 def gcn_norm(edge_index, num_nodes, add_self_loops=True):

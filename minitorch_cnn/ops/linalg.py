@@ -4,7 +4,7 @@ from ..autograd import Function
 from .broadcast import broadcast_shapes, sum_to_shape
 
 
-class MatMul(Function):
+class MatMulFn(Function):
     @staticmethod
     def forward(ctx, a, b):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -29,7 +29,7 @@ class MatMul(Function):
         return ga, gb
 
 
-class Linear(Function):
+class LinearFn(Function):
     """y = x W^T + b for x of shape (..., in_features), W (out_features, in_features)."""
 
     @staticmethod

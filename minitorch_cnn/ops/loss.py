@@ -83,7 +83,7 @@ def _upstream_class(gy, reduction, total, shape2):
     return gy / total if reduction == "mean" else gy
 
 
-class CrossEntropy(Function):
+class CrossEntropyFn(Function):
     """log_softmax over the classes and the negative log-likelihood, fused."""
 
     @staticmethod
@@ -136,7 +136,7 @@ class CrossEntropy(Function):
         return gx.reshape(ctx.shape), None, None
 
 
-class NLLLoss(Function):
+class NLLLossFn(Function):
     """loss_i = -w_t x_{i,t} on log-probabilities x."""
 
     @staticmethod
@@ -192,7 +192,7 @@ def _upstream(gy, reduction, size):
     return gy / size if reduction == "mean" else gy
 
 
-class MSELoss(Function):
+class MSELossFn(Function):
     @staticmethod
     def forward(ctx, x, target, reduction="mean"):
         _check_pair("mse_loss", x, target)
@@ -208,7 +208,7 @@ class MSELoss(Function):
         return gx, -gx if ctx.needs_input_grad[1] else None
 
 
-class L1Loss(Function):
+class L1LossFn(Function):
     @staticmethod
     def forward(ctx, x, target, reduction="mean"):
         _check_pair("l1_loss", x, target)
@@ -224,7 +224,7 @@ class L1Loss(Function):
         return gx, -gx if ctx.needs_input_grad[1] else None
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropyFn(Function):
     @staticmethod
     def forward(ctx, x, target, weight, reduction="mean"):
         name = "binary_cross_entropy"
@@ -259,7 +259,7 @@ class BinaryCrossEntropy(Function):
         return gx, gt, None
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogitsFn(Function):
     """loss = (1 - t) x + (1 + (pw - 1) t) softplus(-x), softplus(-x) = -log sigmoid(x)."""
 
     @staticmethod
@@ -323,7 +323,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got "
                          f"{label_smoothing}")
-    return CrossEntropy.apply(input, target, weight, ignore_index=ignore_index,
+    return CrossEntropyFn.apply(input, target, weight, ignore_index=ignore_index,
                               reduction=reduction, label_smoothing=float(label_smoothing))
 
 
@@ -332,21 +332,21 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     -w_t input[i, t]. Shapes, ``weight``, ``ignore_index`` and ``reduction`` as
     ``cross_entropy`` (which is log_softmax followed by this, fused)."""
     _check_reduction("nll_loss", reduction)
-    return NLLLoss.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+    return NLLLossFn.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def mse_loss(input, target, reduction="mean"):
     """Squared error (input - target)^2, reduced. The shapes must be equal (PyTorch would
     broadcast with a warning; here a mismatch, usually a bug, is an error)."""
     _check_reduction("mse_loss", reduction)
-    return MSELoss.apply(input, target, reduction=reduction)
+    return MSELossFn.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
     """Absolute error |input - target|, reduced; its gradient is sign(input - target) (0 at a
     tie, as PyTorch). The shapes must be equal."""
     _check_reduction("l1_loss", reduction)
-    return L1Loss.apply(input, target, reduction=reduction)
+    return L1LossFn.apply(input, target, reduction=reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
@@ -358,7 +358,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     ``binary_cross_entropy_with_logits`` on the logits: it is exact where the sigmoid
     saturates."""
     _check_reduction("binary_cross_entropy", reduction)
-    return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
+    return BinaryCrossEntropyFn.apply(input, target, weight, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
@@ -371,5 +371,5 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     the last dimension, e.g. one per class) weighs the positive examples: pw > 1 raises recall.
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
-    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight,
+    return BinaryCrossEntropyWithLogitsFn.apply(input, target, weight, pos_weight,
                                               reduction=reduction)

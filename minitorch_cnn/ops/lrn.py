@@ -18,7 +18,7 @@ def _neg_pow(s, beta):
     return s ** -beta
 
 
-class LRNAcross(Function):
+class LRNAcrossFn(Function):
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
         x3 = array_module(x).ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
@@ -50,7 +50,7 @@ def _box_sum(a, size):
     return a
 
 
-class LRNWithin(Function):
+class LRNWithinFn(Function):
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
         scale = k + alpha / size ** 2 * _box_sum(x * x, size)
@@ -112,8 +112,8 @@ def local_response_norm(x, size=5, alpha=1e-4, beta=0.75, k=2.0, mode="across_ch
         if size % 2 == 0:
             raise ValueError(f"local_response_norm(within_channel): size must be odd (a centred "
                              f"window, as in Caffe), got {size}")
-        return LRNWithin.apply(x, int(size), float(alpha), float(beta), float(k))
+        return LRNWithinFn.apply(x, int(size), float(alpha), float(beta), float(k))
     if x.ndim < 3:
         raise ValueError(f"local_response_norm: expected an input of shape (N, C, ...) with at "
                          f"least 3 dimensions, got {x.shape}")
-    return LRNAcross.apply(x, int(size), float(alpha), float(beta), float(k))
+    return LRNAcrossFn.apply(x, int(size), float(alpha), float(beta), float(k))

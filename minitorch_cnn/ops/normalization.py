@@ -7,7 +7,7 @@ All four normalise x - mean over some set of elements and scale by 1/sqrt(var + 
 
 Batch, instance and group norm view x as rows (n, c) of s positions (H*W, or L) and differ only in
 which rows share statistics: batch norm the rows of one channel, instance norm each row alone,
-group norm the rows of one group of channels of one sample. So one op, ``RowNorm``, serves the
+group norm the rows of one group of channels of one sample. So one op, ``RowNormFn``, serves the
 three: the ``norm_*`` kernels compute per-row sums in one pass each, the rows are combined into
 groups on tiny (N, C) arrays, and the output and the input gradient are each one per-row affine
 pass, y = (x - mean) a + b and gx = gy a + (x - mean) p + q. The backward is the closed form
@@ -55,7 +55,7 @@ _KERNELS = {False: ("norm_row_moments", "norm_row_grad_sums", "norm_affine", "no
                    "norm_col_affine_bwd")}
 
 
-class RowNorm(Function):
+class RowNormFn(Function):
     """Normalization of x (N, C, ...) with statistics shared by groups of rows (n, c).
 
     ``rview``/``raxes``: the rows viewed as ``rview`` share statistics along ``raxes`` (batch
@@ -172,7 +172,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         running = (running_mean.data, running_var.data, momentum)
     elif not use_batch:
         fixed = (running_mean.data, running_var.data)
-    return RowNorm.apply(x, weight, bias, rview=(1 if x.ndim == 2 else n, c), raxes=(0,),
+    return RowNormFn.apply(x, weight, bias, rview=(1 if x.ndim == 2 else n, c), raxes=(0,),
                          eps=eps, fixed=fixed, running=running, columns=x.ndim == 2)
 
 
@@ -204,7 +204,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
                              f"training, got input of shape {x.shape}")
         if running_mean is not None:
             running = (running_mean.data, running_var.data, momentum)
-    return RowNorm.apply(x, weight, bias, rview=(n, c), raxes=(), eps=eps, fixed=fixed,
+    return RowNormFn.apply(x, weight, bias, rview=(n, c), raxes=(), eps=eps, fixed=fixed,
                          running=running)
 
 
@@ -220,7 +220,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"group_norm: num_groups={num_groups} must divide the {c} channels "
                          f"of the input {x.shape}")
     _check_channels("group_norm", x, c, weight=weight, bias=bias)
-    return RowNorm.apply(x, weight, bias, rview=(n, num_groups, c // num_groups), raxes=(2,),
+    return RowNormFn.apply(x, weight, bias, rview=(n, num_groups, c // num_groups), raxes=(2,),
                          eps=eps)
 
 

@@ -1,5 +1,5 @@
 """Pooling: max, average, adaptive, unpooling and spatial pyramid pooling (NCHW, PyTorch's names
-and argument conventions). The loops live in ``kernels/*/pool.py``.
+and argument conventions). The loops live in ``minitorch_cnn/kernels/*/pool.py``.
 
 Output size of a pooling window (kernel k, stride s, padding p, dilation d) over a side of n::
 

@@ -27,7 +27,7 @@ def _count(shape, axes):
     return n
 
 
-class Sum(Function):
+class SumFn(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = normalize_axis(axis, x.ndim, "sum")
@@ -40,7 +40,7 @@ class Sum(Function):
         return array_module(gy).broadcast_to(gy, ctx.shape)
 
 
-class Mean(Function):
+class MeanFn(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = normalize_axis(axis, x.ndim, "mean")
@@ -64,7 +64,7 @@ class _Extremum(Function):
         return hit * (gy.reshape(kept) / hit.sum(axis=ctx.axes, keepdims=True))
 
 
-class Max(_Extremum):
+class MaxFn(_Extremum):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = normalize_axis(axis, x.ndim, "max")
@@ -75,7 +75,7 @@ class Max(_Extremum):
         return y
 
 
-class Min(_Extremum):
+class MinFn(_Extremum):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.axes = normalize_axis(axis, x.ndim, "min")
@@ -86,7 +86,7 @@ class Min(_Extremum):
         return y
 
 
-class Var(Function):
+class VarFn(Function):
     """Variance over ``axis``: the population variance (divide by n) unless ``ddof=1``."""
 
     @staticmethod

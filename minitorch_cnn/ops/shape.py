@@ -11,7 +11,7 @@ from ..backend import xp as array_module
 from .broadcast import sum_to_shape
 
 
-class Reshape(Function):
+class ReshapeFn(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
@@ -26,7 +26,7 @@ class Reshape(Function):
         return gy.reshape(ctx.shape)
 
 
-class Permute(Function):
+class PermuteFn(Function):
     @staticmethod
     def forward(ctx, x, axes):
         if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
@@ -40,7 +40,7 @@ class Permute(Function):
         return gy.transpose(np.argsort([a % gy.ndim for a in ctx.axes]))
 
 
-class Expand(Function):
+class ExpandFn(Function):
     """A broadcast view of ``x`` with ``shape`` (-1 keeps a dimension, as in PyTorch)."""
 
     @staticmethod
@@ -73,7 +73,7 @@ def _check_same_except(op, arrays, axis, stacking):
             raise ValueError(f"{op}: expected {what}, got {first.shape} and {a.shape}")
 
 
-class Cat(Function):
+class CatFn(Function):
     @staticmethod
     def forward(ctx, *xs, axis=0):
         if not xs:
@@ -89,7 +89,7 @@ class Cat(Function):
         return tuple(array_module(gy).split(gy, ctx.bounds, axis=ctx.axis))
 
 
-class Stack(Function):
+class StackFn(Function):
     @staticmethod
     def forward(ctx, *xs, axis=0):
         if not xs:
@@ -104,7 +104,7 @@ class Stack(Function):
         return tuple(xp.take(gy, i, axis=ctx.axis) for i in range(gy.shape[ctx.axis]))
 
 
-class Pad(Function):
+class PadFn(Function):
     """Constant padding; ``pad_width`` is NumPy's: one ``(before, after)`` pair per dimension."""
 
     @staticmethod
@@ -126,7 +126,7 @@ def _is_advanced(key):
                for k in keys)
 
 
-class GetItem(Function):
+class GetItemFn(Function):
     """``x[key]`` with NumPy's rules. Basic keys (ints, slices, None, ...) route the gradient back
     to the selected view; integer or boolean arrays scatter-add it, so repeated indices sum."""
 
@@ -154,7 +154,7 @@ class GetItem(Function):
         return gx
 
 
-class Cast(Function):
+class CastFn(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x.dtype
@@ -165,7 +165,7 @@ class Cast(Function):
         return gy.astype(ctx.dtype)
 
 
-class ToDevice(Function):
+class ToDeviceFn(Function):
     @staticmethod
     def forward(ctx, x, device):
         ctx.output_device = device

@@ -7,7 +7,7 @@ Ops never import a backend's file themselves; they ask ``get(name, device)``.
 
 Set ``MINITORCH_CNN_KERNELS=reference`` to run every op on the NumPy references.
 
-Installed as ``minitorch_cnn.kernels`` (``package_dir`` in setup.py).
+A subpackage like any other; nothing here imports the rest of minitorch_cnn.
 """
 import functools
 import importlib
