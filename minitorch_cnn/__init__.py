@@ -6,16 +6,17 @@ ops in ``mt.nn.functional``, hand-written kernels in ``mt.kernels``. Every other
 ``torch.optim`` is after ``import torch``.
 """
 import importlib
-from . import backend, cuda, kernels
+from . import backend, config, cuda, kernels
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device
+from .config import get_num_threads, get_workspace_mib, set_num_threads, set_workspace_mib
 from .creation import (arange, empty, empty_like, from_numpy, full, full_like, ones, ones_like,
                        rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .random import get_rng_state, manual_seed, set_rng_state
-from .tensor import (Tensor, abs, bool_, cat, clip, concat, exp, float16, float32, float64,
-                     int32, int64, log, matmul, maximum, minimum, pad, split, sqrt, stack,
-                     uint8, where)
+from .ops.functions import (abs, cat, clip, concat, exp, log, matmul, maximum, minimum, pad,
+                            split, sqrt, stack, where)
+from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
 from . import nn  # noqa: E402  (nn builds on everything above)
 # --- checkpoints (mt.save / mt.load) ---
 from .serialization import load, save
@@ -36,7 +37,8 @@ def __getattr__(name):
 
 
 __all__ = [
-    "Device", "Function", "GradcheckError", "Tensor", "abs", "arange", "backend", "bool_",
+    "Device", "Function", "config", "get_num_threads", "get_workspace_mib", "set_num_threads",
+    "set_workspace_mib", "GradcheckError", "Tensor", "abs", "arange", "backend", "bool_",
     "cat", "clip", "concat", "cuda", "empty", "empty_like", "enable_grad", "exp", "float16",
     "float32", "float64", "from_numpy", "full", "full_like", "get_rng_state", "gradcheck",
     "int32", "int64", "is_grad_enabled", "kernels", "load", "log", "manual_seed", "matmul",

@@ -94,7 +94,7 @@ class Function:
     def apply(cls, *args, **params):
         # the hot path of every op: plain loops and slot reads, no properties (measured: half
         # the Python time of a LeNet-5 training step was here and in run_backward)
-        tensor_type = _tensor_type()
+        tensor_type = _tensor_class
         device, arrays, needs = None, [], []
         for a in args:
             if isinstance(a, tensor_type):
@@ -129,13 +129,11 @@ class Function:
 _tensor_class = None
 
 
-def _tensor_type():
-    """``Tensor`` (imported on first use: tensor.py imports this module)."""
+def register_tensor_type(cls):
+    """Tell the core which class wraps op outputs (``tensor.py`` registers ``Tensor``, which
+    sits above this module: it is handed down, not imported)."""
     global _tensor_class
-    if _tensor_class is None:
-        from .tensor import Tensor
-        _tensor_class = Tensor
-    return _tensor_class
+    _tensor_class = cls
 
 
 def _freed_error():
@@ -157,7 +155,7 @@ def _accumulate_leaf(t, g, fresh=False):
     shared with another array (an upstream gradient, a broadcast, a reshape). An existing
     ``.grad`` accumulates in place, as PyTorch's does (no new array per backward)."""
     if t.grad is None:
-        t.grad = _tensor_type()._wrap(g if fresh else backend.xp(g).array(g, copy=True),
+        t.grad = _tensor_class._wrap(g if fresh else backend.xp(g).array(g, copy=True),
                                       t._device)
     elif _writeable(t.grad.data) and t.grad.data.shape == g.shape:
         t.grad.data += g

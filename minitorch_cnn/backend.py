@@ -7,16 +7,17 @@ simulator, so every CUDA kernel can be tested on a machine without a GPU.
 
 CuPy is imported lazily, only when a real GPU is asked for; nothing here imports it at load time.
 """
-import os
-
 import numpy as np
+
+from . import config
 
 CUPY_INSTALL = 'pip install "minitorch_cnn[cuda]"  (CuPy for CUDA 12)'
 
 
 def cuda_simulated():
-    """True when Numba's CUDA simulator stands in for a GPU (``NUMBA_ENABLE_CUDASIM=1``)."""
-    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
+    """True when Numba's CUDA simulator stands in for a GPU (``NUMBA_ENABLE_CUDASIM=1``, read
+    once at start-up: ``config.CUDA_SIMULATED``)."""
+    return config.CUDA_SIMULATED
 
 
 def _import_cupy():

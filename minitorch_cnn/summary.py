@@ -29,11 +29,8 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .autograd import enable_grad
+from .ops.arguments import pair
 from .tensor import Tensor
-
-
-def _pair(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
 @dataclasses.dataclass
@@ -99,10 +96,10 @@ def _macs(module, x, y):
     if not isinstance(y, Tensor):
         return 0
     if kind == "Conv2d":
-        kh, kw = _pair(module.kernel_size)
+        kh, kw = pair(module.kernel_size, "kernel_size", "summary")
         return y.numel() * (module.in_channels // module.groups) * kh * kw
     if kind == "ConvTranspose2d":
-        kh, kw = _pair(module.kernel_size)
+        kh, kw = pair(module.kernel_size, "kernel_size", "summary")
         return x.numel() * (module.out_channels // module.groups) * kh * kw
     if kind == "LocallyConnected2d":
         return y.shape[0] * module.weight.numel()  # one weight per output pixel and input tap
@@ -119,9 +116,9 @@ def _layer_geometry(module, x, y, rf, jump):
         kernel = tuple(i - (o - 1) * s for i, o, s in zip(x.shape[-2:], y.shape[-2:], stride))
         dilation = (1, 1)
     elif hasattr(module, "kernel_size") and kind != "MaxUnpool2d":
-        kernel = _pair(module.kernel_size)
-        stride = _pair(getattr(module, "stride", None) or module.kernel_size)
-        dilation = _pair(getattr(module, "dilation", 1))
+        kernel = pair(module.kernel_size, "kernel_size", "summary")
+        stride = pair(getattr(module, "stride", None) or module.kernel_size, "stride", "summary")
+        dilation = pair(getattr(module, "dilation", 1), "dilation", "summary")
         if kind == "ConvTranspose2d":  # upsampling: finer steps, a window of k input pixels
             return (tuple(r + (k - 1) * j for r, k, j in zip(rf, kernel, jump)),
                     tuple(max(j // s, 1) for j, s in zip(jump, stride)))

@@ -1,13 +1,15 @@
 """``Tensor``: an array (NumPy or CuPy) on a device, with the graph node that made it.
 
-Operators and methods call the differentiable ops of ``ops/``; the functions at the end
-(``cat``, ``stack``, ``where`` ...) are re-exported as ``minitorch_cnn.cat`` and so on.
+Operators and methods call the tensor ops of ``ops/`` (the first tier: ``ops/__init__.py``);
+the free functions (``mt.cat``, ``mt.where`` ...) live in ``ops/functions.py``.
 """
+import operator
+
 import numpy as np
 
 from . import autograd, backend
 from .ops import elementwise as ew
-from .ops import linalg, reduce
+from .ops import functions, linalg, reduce
 from .ops import shape as shape_ops
 
 float32, float64 = np.dtype("float32"), np.dtype("float64")
@@ -24,6 +26,17 @@ def _shape_args(shape):
 
 def _axis(axis, dim):
     return dim if dim is not None else axis
+
+
+def _operator_pair(fn, name):
+    """``(self op other, other op self)`` as Tensor methods running the op ``fn``."""
+    def forward(self, other):
+        return fn.apply(self, other)
+
+    def reflected(self, other):
+        return fn.apply(other, self)
+    forward.__name__, reflected.__name__ = f"__{name}__", f"__r{name}__"
+    return forward, reflected
 
 
 def _is_dtype(x):
@@ -199,48 +212,19 @@ class Tensor:
         self.data[...] = 0
         return self
 
-    # --- arithmetic ---------------------------------------------------------------------------
-    def __add__(self, other):
-        return ew.AddFn.apply(self, other)
-
-    def __radd__(self, other):
-        return ew.AddFn.apply(other, self)
-
-    def __sub__(self, other):
-        return ew.SubFn.apply(self, other)
-
-    def __rsub__(self, other):
-        return ew.SubFn.apply(other, self)
-
-    def __mul__(self, other):
-        return ew.MulFn.apply(self, other)
-
-    def __rmul__(self, other):
-        return ew.MulFn.apply(other, self)
-
-    def __truediv__(self, other):
-        return ew.DivFn.apply(self, other)
-
-    def __rtruediv__(self, other):
-        return ew.DivFn.apply(other, self)
-
-    def __pow__(self, other):
-        return ew.PowFn.apply(self, other)
-
-    def __rpow__(self, other):
-        return ew.PowFn.apply(other, self)
+    # --- arithmetic: each operator pair is one op of ops/elementwise.py or ops/linalg.py ------
+    __add__, __radd__ = _operator_pair(ew.AddFn, "add")
+    __sub__, __rsub__ = _operator_pair(ew.SubFn, "sub")
+    __mul__, __rmul__ = _operator_pair(ew.MulFn, "mul")
+    __truediv__, __rtruediv__ = _operator_pair(ew.DivFn, "truediv")
+    __pow__, __rpow__ = _operator_pair(ew.PowFn, "pow")
+    __matmul__, __rmatmul__ = _operator_pair(linalg.MatMulFn, "matmul")
 
     def __neg__(self):
         return ew.NegFn.apply(self)
 
     def __abs__(self):
         return ew.AbsFn.apply(self)
-
-    def __matmul__(self, other):
-        return linalg.MatMulFn.apply(self, other)
-
-    def __rmatmul__(self, other):
-        return linalg.MatMulFn.apply(other, self)
 
     def exp(self):
         return ew.ExpFn.apply(self)
@@ -273,22 +257,22 @@ class Tensor:
         return Tensor._wrap(op(self.data, other), self._device)
 
     def __eq__(self, other):
-        return self._compare(other, lambda a, b: a == b)
+        return self._compare(other, operator.eq)
 
     def __ne__(self, other):
-        return self._compare(other, lambda a, b: a != b)
+        return self._compare(other, operator.ne)
 
     def __lt__(self, other):
-        return self._compare(other, lambda a, b: a < b)
+        return self._compare(other, operator.lt)
 
     def __le__(self, other):
-        return self._compare(other, lambda a, b: a <= b)
+        return self._compare(other, operator.le)
 
     def __gt__(self, other):
-        return self._compare(other, lambda a, b: a > b)
+        return self._compare(other, operator.gt)
 
     def __ge__(self, other):
-        return self._compare(other, lambda a, b: a >= b)
+        return self._compare(other, operator.ge)
 
     __hash__ = object.__hash__
 
@@ -364,10 +348,10 @@ class Tensor:
         return shape_ops.ExpandFn.apply(self, shape=_shape_args(shape))
 
     def split(self, split_size_or_sections, dim=0):
-        return split(self, split_size_or_sections, dim)
+        return functions.split(self, split_size_or_sections, dim)
 
     def pad(self, pad_width, value=0.0):
-        return pad(self, pad_width, value)
+        return functions.pad(self, pad_width, value)
 
     def __getitem__(self, key):
         if isinstance(key, Tensor):
@@ -404,74 +388,4 @@ class Tensor:
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
 
-# --- functions on tensors (re-exported at the package top) ------------------------------------
-def cat(tensors, axis=0, dim=None):
-    return shape_ops.CatFn.apply(*tensors, axis=_axis(axis, dim))
-
-
-concat = cat
-
-
-def stack(tensors, axis=0, dim=None):
-    return shape_ops.StackFn.apply(*tensors, axis=_axis(axis, dim))
-
-
-def split(x, split_size_or_sections, dim=0):
-    """PyTorch's ``split``: pieces of ``split_size`` along ``dim`` (the last may be smaller), or
-    pieces of the listed sizes."""
-    n = x.shape[dim]
-    if isinstance(split_size_or_sections, int):
-        if split_size_or_sections <= 0:
-            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
-    else:
-        sizes = list(split_size_or_sections)
-        if sum(sizes) != n:
-            raise ValueError(f"split: sections {sizes} do not add up to dimension {dim} of "
-                             f"size {n}")
-    lead = (slice(None),) * (dim % x.ndim)
-    starts = np.cumsum([0] + sizes[:-1])
-    return tuple(x[lead + (slice(s, s + m),)] for s, m in zip(starts, sizes))
-
-
-def pad(x, pad_width, value=0.0):
-    """Constant padding with NumPy's ``pad_width``: an int, or (before, after) pairs per dim."""
-    if isinstance(pad_width, int):
-        pad_width = ((pad_width, pad_width),) * x.ndim
-    return shape_ops.PadFn.apply(x, pad_width=tuple(tuple(p) for p in pad_width), value=value)
-
-
-def where(condition, a, b):
-    return ew.WhereFn.apply(condition, a, b)
-
-
-def maximum(a, b):
-    return ew.MaximumFn.apply(a, b)
-
-
-def minimum(a, b):
-    return ew.MinimumFn.apply(a, b)
-
-
-def matmul(a, b):
-    return linalg.MatMulFn.apply(a, b)
-
-
-def exp(x):
-    return ew.ExpFn.apply(x)
-
-
-def log(x):
-    return ew.LogFn.apply(x)
-
-
-def sqrt(x):
-    return ew.SqrtFn.apply(x)
-
-
-def abs(x):
-    return ew.AbsFn.apply(x)
-
-
-def clip(x, min=None, max=None):
-    return x.clip(min, max)
+autograd.register_tensor_type(Tensor)

@@ -9,6 +9,7 @@ import minitorch_cnn as mt
 import minitorch_cnn.nn.functional as F
 from minitorch_cnn import nn
 from minitorch_cnn.ops import conv as conv_ops
+from minitorch_cnn import threads
 from minitorch_cnn.ops import conv_chunks
 from helpers import assert_close, make
 
@@ -130,41 +131,44 @@ def _conv_and_grads(arrays, gy, pointwise):
 
 @pytest.mark.parametrize("kmajor_below", [0, 10**9])
 @pytest.mark.parametrize("workspace_mib", [256, 1e-5])
-@pytest.mark.parametrize("threads", [True, False])
-def test_col_layouts_chunks_and_threads_agree(kmajor_below, workspace_mib, threads, rng,
+@pytest.mark.parametrize("in_threads", [True, False])
+def test_col_layouts_chunks_and_threads_agree(kmajor_below, workspace_mib, in_threads, rng,
                                               monkeypatch):
     """Sample-major and K-major col, whole batch and one sample per chunk, chunks in worker
     threads or in order, 3x3 and 1x1 kernels: the same results."""
     arrays = [rng.standard_normal(s) for s in ((3, 4, 8, 7), (6, 2, 3, 3), (6,))]
     gy = {False: rng.standard_normal((3, 6, 8, 7)), True: rng.standard_normal((3, 6, 8, 7))}
     with monkeypatch.context() as m:  # the reference: sample-major, one chunk, in order
-        m.setattr(conv_chunks, "_pool", False)
+        m.setattr(threads, "_pool", False)
         m.setattr(conv_ops, "_KMAJOR_BELOW", 0)
         expected = {pw: _conv_and_grads(arrays, gy, pw) for pw in (False, True)}
     assert_close(expected[False][0], naive_conv2d(*arrays, (1, 1), (1, 1, 1, 1), (1, 1), 2),
                  rtol=1e-10, atol=1e-10)
     monkeypatch.setattr(conv_ops, "_KMAJOR_BELOW", kmajor_below)
-    monkeypatch.setattr(conv_chunks, "WORKSPACE_MIB", workspace_mib)
-    if not threads:
-        monkeypatch.setattr(conv_chunks, "_pool", False)
-    assert len(conv_chunks.chunks(3, 4 * 9 * 56 * 8)) == (3 if workspace_mib < 1 else 1)
-    for pointwise in (False, True):
-        for got, want in zip(_conv_and_grads(arrays, gy, pointwise), expected[pointwise]):
-            assert_close(got, want, rtol=1e-10, atol=1e-12)
+    if not in_threads:
+        monkeypatch.setattr(threads, "_pool", False)
+    with mt.set_workspace_mib(workspace_mib):
+        assert len(conv_chunks.chunks(3, 4 * 9 * 56 * 8)) == (3 if workspace_mib < 1 else 1)
+        for pointwise in (False, True):
+            for got, want in zip(_conv_and_grads(arrays, gy, pointwise), expected[pointwise]):
+                assert_close(got, want, rtol=1e-10, atol=1e-12)
 
 
-def test_set_workspace_mib_and_chunks(monkeypatch):
-    monkeypatch.setattr(conv_chunks, "WORKSPACE_MIB", conv_chunks.WORKSPACE_MIB)
+def test_set_workspace_mib_and_chunks():
     cpu = mt.Device("cpu")
+    before = mt.get_workspace_mib()
     buf = conv_chunks.workspace(np, cpu, np.float32, 10)
     assert conv_chunks.workspace(np, cpu, np.float32, 5).base is buf.base  # kept and reused
-    conv_ops.set_workspace_mib(64)
-    assert conv_chunks.workspace(np, cpu, np.float32, 5).base is not buf.base  # released
-    assert conv_chunks.WORKSPACE_MIB == 64 and len(conv_chunks.chunks(10, 10 * 2**20)) == 2
-    assert conv_chunks.chunks(5, 1, parts=2) == [(0, 3), (3, 5)]
-    assert conv_chunks.chunks(5, 2**20, mib=2) == [(0, 2), (2, 4), (4, 5)]
-    with pytest.raises(ValueError, match="positive"):
-        conv_ops.set_workspace_mib(0)
+    with mt.set_workspace_mib(64):
+        assert conv_chunks.workspace(np, cpu, np.float32, 5).base is not buf.base  # released
+        assert mt.get_workspace_mib() == 64 and len(conv_chunks.chunks(10, 10 * 2**20)) == 2
+        assert conv_chunks.chunks(5, 1, parts=2) == [(0, 3), (3, 5)]
+        assert conv_chunks.chunks(5, 2**20, mib=2) == [(0, 2), (2, 4), (4, 5)]
+    assert mt.get_workspace_mib() == before
+    for bad in (0, -1, "64", True):
+        with pytest.raises(ValueError, match="positive"):
+            mt.set_workspace_mib(bad)
+    assert mt.get_workspace_mib() == before
 
 
 def test_non_contiguous_inputs(rng):
@@ -326,8 +330,8 @@ def test_conv_transpose2d_on_every_device(device, rng):
     ((1, 6, 8, 8), (6, 3, 3, 3), {"groups": 0}, ValueError, r"groups must be a positive"),
     ((1, 3, 2, 8), (4, 3, 3, 3), {}, ValueError, r"kernel \(3, 3\) .* larger than the padded"),
     ((1, 3, 4, 8), (4, 3, 3, 3), {"dilation": 2}, ValueError, r"larger than the padded"),
-    ((1, 3, 8, 8), (4, 3, 3, 3), {"stride": 0}, ValueError, r"stride must be >= 1"),
-    ((1, 3, 8, 8), (4, 3, 3, 3), {"padding": -1}, ValueError, r"padding must be >= 0"),
+    ((1, 3, 8, 8), (4, 3, 3, 3), {"stride": 0}, ValueError, r"stride must be at least 1"),
+    ((1, 3, 8, 8), (4, 3, 3, 3), {"padding": -1}, ValueError, r"padding must be at least 0"),
     ((1, 3, 8, 8), (4, 3, 3, 3), {"padding": "full"}, ValueError, r"'same' or 'valid'"),
     ((1, 3, 8, 8), (4, 3, 3, 3), {"padding": "same", "stride": 2}, ValueError, r"stride 1"),
     ((1, 3, 8, 8), (4, 3, 3, 3), {"stride": 1.5}, TypeError, r"stride must be an int"),

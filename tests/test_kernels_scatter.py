@@ -28,14 +28,17 @@ def test_empty_index_is_a_no_op():
     np.testing.assert_array_equal(out, 1.0)
 
 
-def test_registry_errors_and_reference_switch(monkeypatch):
+def test_registry_errors_and_reference_switch():
     with pytest.raises(KeyError, match="no kernel named"):
         kernels.load("nope", "cpu")
     with pytest.raises(ValueError, match="implementation must be one of"):
         kernels.load("scatter_add", "tpu")
     assert kernels.implementation_for("cuda") == "cuda"
-    monkeypatch.setenv("MINITORCH_CNN_KERNELS", "reference")
-    assert kernels.get("scatter_add", "cpu") is kernels.load("scatter_add", "reference")
+    with kernels.use("reference"):
+        assert kernels.get("scatter_add", "cpu") is kernels.load("scatter_add", "reference")
+    assert kernels.get("scatter_add", "cpu") is kernels.load("scatter_add", "cpu")
+    with pytest.raises(ValueError, match="expected 'reference' or 'default'"):
+        kernels.use("fast")
 
 
 def test_every_registered_kernel_exists_in_all_three_implementations():

@@ -122,7 +122,7 @@ def test_kernels_match_reference(rng, impl, dtype):
 
 
 @pytest.mark.parametrize("need", ["both", "x", "w"])
-def test_batch_chunks_agree_with_one_chunk(rng, monkeypatch, need):
+def test_batch_chunks_agree_with_one_chunk(rng, need):
     """A workspace cap below one sample's patches: one chunk per sample, same results."""
     x, w, b = make(rng, 3, 2, 6, 5), make(rng, 3, 3, 4, 2, 3, 3), make(rng, 4, 3, 3)
     x.requires_grad, w.requires_grad = need != "w", need != "x"
@@ -133,9 +133,9 @@ def test_batch_chunks_agree_with_one_chunk(rng, monkeypatch, need):
         (y * y).sum().backward()
         return y.numpy(), *(None if g is None else g.numpy() for g in (x.grad, w.grad))
     y1, gx1, gw1 = run()
-    monkeypatch.setattr(conv_chunks, "WORKSPACE_MIB", 1e-5)
-    assert len(conv_chunks.chunks(3, 9 * 18 * 8)) == 3  # (L = 3 x 3) x (K = 2 x 3 x 3) float64
-    y3, gx3, gw3 = run()
+    with mt.set_workspace_mib(1e-5):
+        assert len(conv_chunks.chunks(3, 9 * 18 * 8)) == 3  # (L = 3x3) x (K = 2x3x3) float64
+        y3, gx3, gw3 = run()
     assert_close(y3, y1)
     for ours, one_chunk in ((gx3, gx1), (gw3, gw1)):
         assert (ours is None) == (one_chunk is None)

@@ -296,12 +296,13 @@ def test_nan_wins_the_max_as_in_pytorch():
         assert np.isnan(y[0, 0, 0, 0]) and idx[0, 0, 0, 0] == 1
 
 
-def test_reference_kernels_drive_the_ops(rng, monkeypatch):
-    monkeypatch.setenv("MINITORCH_CNN_KERNELS", "reference")
+def test_reference_kernels_drive_the_ops(rng):
     x = make(rng, 1, 2, 6, 7)
-    assert kernels.implementation_for("cpu") == "reference"
-    assert mt.gradcheck(lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), [x])
-    assert mt.gradcheck(lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), [x])
+    with kernels.use("reference"):
+        assert kernels.implementation_for("cpu") == "reference"
+        assert mt.gradcheck(lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), [x])
+        assert mt.gradcheck(lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), [x])
+    assert kernels.implementation_for("cpu") == "cpu"
 
 
 # --- modules -------------------------------------------------------------------------------------

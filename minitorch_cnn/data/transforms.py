@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import backend
 from ..random import generator
+from ..ops.arguments import pair
 from ..tensor import Tensor
 
 _local = threading.local()
@@ -63,10 +64,6 @@ def _pack(array, is_tensor, like=None):
     if is_tensor:
         return Tensor._wrap(array, like.device if like is not None else backend.CPU)
     return array
-
-
-def _pair(size):
-    return (size, size) if isinstance(size, numbers.Number) else tuple(size)
 
 
 def _crop(img, top, left, h, w, name):
@@ -197,7 +194,7 @@ class CenterCrop:
     """The central ``size`` (int or (h, w)) region."""
 
     def __init__(self, size):
-        self.size = _pair(size)
+        self.size = pair(size, "size", "CenterCrop", 1)
 
     def __call__(self, img):
         x, _, ha, wa = _unpack(img, "CenterCrop")
@@ -214,7 +211,7 @@ class RandomCrop:
     ``padding`` (an int) if given. AlexNet: 224x224 crops of 256x256 images."""
 
     def __init__(self, size, padding=None, fill=0):
-        self.size, self.padding, self.fill = _pair(size), padding, fill
+        self.size, self.padding, self.fill = pair(size, "size", "RandomCrop", 1), padding, fill
 
     def __call__(self, img):
         if self.padding:
@@ -255,7 +252,7 @@ class TenCrop:
     collates to a tuple of 10 batches, whose predictions are averaged."""
 
     def __init__(self, size):
-        self.size = _pair(size)
+        self.size = pair(size, "size", "TenCrop", 1)
 
     def __call__(self, img):
         x, _, ha, wa = _unpack(img, "TenCrop")

@@ -5,13 +5,14 @@ Each kernel family is one file in three places with the same function names and 
 ``cuda/`` (``@cuda.jit`` launched on CuPy arrays, or on NumPy arrays under Numba's CUDA simulator).
 Ops never import a backend's file themselves; they ask ``get(name, device)``.
 
-Set ``MINITORCH_CNN_KERNELS=reference`` to run every op on the NumPy references.
+``use("reference")`` runs every op on the NumPy references (a setter and a context manager;
+``MINITORCH_CNN_KERNELS=reference`` sets it at start-up, see ``minitorch_cnn/config.py``).
 
-A subpackage like any other; nothing here imports the rest of minitorch_cnn.
+A subpackage like any other: it imports NumPy, Numba and CuPy only, never the rest of
+minitorch_cnn, so it can be read, tested and reused on its own.
 """
 import functools
 import importlib
-import os
 
 # kernel name -> the family file that defines it in reference/, cpu/ and cuda/
 FAMILIES = {
@@ -57,11 +58,33 @@ FAMILIES = {
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")
 
 
+_forced = None  # "reference" while use("reference") is in force, else None
+
+
+class use:
+    """``kernels.use("reference")`` runs every kernel as its NumPy reference from now on;
+    ``use("default")`` goes back to each device's own (cpu or cuda). As a context manager,
+    ``with kernels.use("reference"): ...`` restores the previous choice on exit."""
+
+    def __init__(self, implementation):
+        global _forced
+        if implementation not in ("reference", "default"):
+            raise ValueError(f"kernels.use: expected 'reference' or 'default', got "
+                             f"{implementation!r}")
+        self.previous = _forced
+        _forced = "reference" if implementation == "reference" else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _forced
+        _forced = self.previous
+
+
 def implementation_for(device):
     """Which implementation serves ``device`` (a Device or 'cpu'/'cuda') right now."""
-    if os.environ.get("MINITORCH_CNN_KERNELS") == "reference":
-        return "reference"
-    return device if isinstance(device, str) else device.type
+    return _forced or (device if isinstance(device, str) else device.type)
 
 
 @functools.lru_cache(maxsize=None)
@@ -71,13 +94,17 @@ def load(name, implementation):
         raise KeyError(f"no kernel named {name!r}; known kernels: {sorted(FAMILIES)}")
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
+    if implementation == "cpu":
+        start_cpu_threads()
     module = importlib.import_module(f"{__name__}.{implementation}.{FAMILIES[name]}")
     return getattr(module, name)
 
 
 def start_cpu_threads():
-    """Start Numba's CPU thread pool as the CPU kernels want it (``cpu.start_threads``)."""
-    importlib.import_module(f"{__name__}.cpu")
+    """Start Numba's CPU thread pool as the CPU kernels want it (``cpu.start_threads``), once,
+    before the first CPU kernel runs."""
+    from . import cpu
+    cpu.start_threads()
 
 
 def get(name, device):

@@ -15,9 +15,8 @@ halve the channels (compression 0.5, the "C"). ImageNet models, input 224x224:
 """
 from collections import OrderedDict
 
-import minitorch_cnn as mt
-
 from .. import nn
+from ..ops.functions import cat
 from ._common import check_input
 from ._torchvision import no_weights
 
@@ -39,7 +38,7 @@ class _DenseLayer(nn.Module):
         self.dropout = nn.Dropout(drop_rate) if drop_rate > 0 else nn.Identity()
 
     def forward(self, features):
-        x = mt.cat(features, dim=1) if len(features) > 1 else features[0]
+        x = cat(features, dim=1) if len(features) > 1 else features[0]
         x = self.conv1(self.relu1(self.norm1(x)))
         return self.dropout(self.conv2(self.relu2(self.norm2(x))))
 
@@ -55,7 +54,7 @@ class _DenseBlock(nn.ModuleDict):
         features = [x]
         for layer in self.values():
             features.append(layer(features))
-        return mt.cat(features, dim=1)
+        return cat(features, dim=1)
 
 
 class _Transition(nn.Sequential):

@@ -4,7 +4,7 @@ from collections import namedtuple
 
 from .. import nn
 from ..nn import functional as F
-from ..tensor import cat
+from ..ops.functions import cat
 from ._common import check_input
 from ._torchvision import no_weights
 

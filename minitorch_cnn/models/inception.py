@@ -4,7 +4,7 @@ CVPR 2016; torchvision's layout, which is the authors' released model)."""
 from collections import namedtuple
 
 from .. import nn
-from ..tensor import cat
+from ..ops.functions import cat
 from ._common import check_input
 from ._torchvision import no_weights
 from .googlenet import BasicConv2d

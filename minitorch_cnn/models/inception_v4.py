@@ -16,9 +16,8 @@ Every convolution is Conv (no bias) - BN (eps 0.001) - ReLU. 299x299x3 inputs.
   channel counts that do not add up (1154 vs 1152 at 17x17, 2048 vs 2146 at 8x8) and a
   different stem.
 """
-import minitorch_cnn as mt
-
 from .. import nn
+from ..ops.functions import cat
 from ._common import check_input
 
 __all__ = ["InceptionV4", "InceptionResNetV2"]
@@ -58,7 +57,7 @@ class _Branches(nn.Module):
         self.branches = nn.ModuleList(branches)
 
     def forward(self, x):
-        return mt.cat([b(x) for b in self.branches], dim=1)
+        return cat([b(x) for b in self.branches], dim=1)
 
 
 def _pool():
@@ -93,7 +92,7 @@ class InceptionC(nn.Module):
 
     def forward(self, x):
         x1, x2 = self.branch1(x), self.branch2(x)
-        return mt.cat([self.branch0(x), self.branch1_a(x1), self.branch1_b(x1),
+        return cat([self.branch0(x), self.branch1_a(x1), self.branch1_b(x1),
                        self.branch2_a(x2), self.branch2_b(x2), self.branch3(x)], dim=1)
 
 

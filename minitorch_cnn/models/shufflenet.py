@@ -16,9 +16,8 @@ the channel-split unit designed for measured speed (V2).
   branches on the whole input. Parameters: x0.5 1,366,792; x1.0 2,278,604; x1.5 3,503,624;
   x2.0 7,393,996.
 """
-import minitorch_cnn as mt
-
 from .. import nn
+from ..ops.functions import cat, split
 from ..nn import functional as F
 from ._common import check_input
 from ._torchvision import no_weights
@@ -55,7 +54,7 @@ class ShuffleUnit(nn.Module):
     def forward(self, x):
         y = self.expand(self.shuffle(self.compress(x)))
         if self.stride == 2:
-            return self.relu(mt.cat([self.shortcut(x), y], dim=1))
+            return self.relu(cat([self.shortcut(x), y], dim=1))
         return self.relu(x + y)
 
 
@@ -116,10 +115,10 @@ class InvertedResidual(nn.Module):
 
     def forward(self, x):
         if self.stride == 1:
-            x1, x2 = mt.split(x, x.shape[1] // 2, dim=1)
-            out = mt.cat([x1, self.branch2(x2)], dim=1)
+            x1, x2 = split(x, x.shape[1] // 2, dim=1)
+            out = cat([x1, self.branch2(x2)], dim=1)
         else:
-            out = mt.cat([self.branch1(x), self.branch2(x)], dim=1)
+            out = cat([self.branch1(x), self.branch2(x)], dim=1)
         return F.channel_shuffle(out, 2)
 
 

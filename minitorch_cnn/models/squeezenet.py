@@ -11,9 +11,8 @@ connected layer: a 1x1 convolution to the classes and global average pooling end
 - SqueezeNet1_1 (the authors' v1.1): conv1 64@3x3/2 and earlier pooling (after conv1, fire3,
   fire5): 2.4x less computation at the same accuracy; 1,235,496 parameters.
 """
-import minitorch_cnn as mt
-
 from .. import nn
+from ..ops.functions import cat
 from ._common import check_input
 from ._torchvision import no_weights
 
@@ -35,7 +34,7 @@ class Fire(nn.Module):
 
     def forward(self, x):
         x = self.squeeze_activation(self.squeeze(x))
-        return mt.cat([self.expand1x1_activation(self.expand1x1(x)),
+        return cat([self.expand1x1_activation(self.expand1x1(x)),
                        self.expand3x3_activation(self.expand3x3(x))], dim=1)
 
 

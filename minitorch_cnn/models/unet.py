@@ -11,9 +11,8 @@ convolutions instead, so nothing is cropped and the output has the input's size.
 """
 import itertools
 
-import minitorch_cnn as mt
-
 from .. import nn
+from ..ops.functions import cat
 from ._common import check_input
 
 __all__ = ["UNet"]
@@ -103,5 +102,5 @@ class UNet(nn.Module):
         x = self.dropout(self.bottleneck(x))
         for upconv, block, skip in zip(self.upconv, self.up, reversed(skips)):
             x = upconv(x)
-            x = block(mt.cat([_center_crop(skip, x.shape[2], x.shape[3]), x], dim=1))
+            x = block(cat([_center_crop(skip, x.shape[2], x.shape[3]), x], dim=1))
         return self.head(x)

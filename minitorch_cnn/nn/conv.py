@@ -3,14 +3,11 @@ parameter names and default initialisation."""
 import math
 
 from .. import creation
+from ..ops.arguments import conv_arguments, pair
 from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
-
-
-def _pair(value):
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 class _ConvNd(Module):
@@ -23,8 +20,8 @@ class _ConvNd(Module):
     def __init__(self, name, in_channels, out_channels, kernel_size, stride, padding, dilation,
                  groups, bias, padding_mode, weight_shape, device, dtype):
         super().__init__()
-        if not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+        self.stride, self.padding, self.dilation = conv_arguments(name, stride, padding,
+                                                                  dilation, groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must be divisible by groups ({groups})")
@@ -32,11 +29,8 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: only padding_mode='zeros' is supported, "
                              f"got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        if self.padding == "same" and self.stride != (1, 1):
-            raise ValueError(f"{name}: padding='same' needs stride 1, got stride={self.stride}")
-        self.dilation, self.groups, self.padding_mode = _pair(dilation), groups, padding_mode
+        self.kernel_size = pair(kernel_size, "kernel_size", name, 1)
+        self.groups, self.padding_mode = groups, padding_mode
         self.weight = Parameter(creation.empty(*weight_shape, *self.kernel_size, dtype=dtype,
                                                device=device))
         if bias:
@@ -101,7 +95,7 @@ class ConvTranspose2d(_ConvNd):
         super().__init__("ConvTranspose2d", in_channels, out_channels, kernel_size, stride,
                          padding, dilation, groups, bias, padding_mode,
                          (in_channels, out_channels // groups), device, dtype)
-        self.output_padding = _pair(output_padding)
+        self.output_padding = pair(output_padding, "output_padding", "ConvTranspose2d")
 
     def _output_padding(self, x, output_size):
         if output_size is None:

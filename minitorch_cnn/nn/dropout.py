@@ -1,5 +1,5 @@
 """Dropout layers: active in training mode, the identity after ``.eval()``."""
-from ..ops.dropout import _check_p
+from ..ops.arguments import check_probability
 from . import functional as F
 from .module import Module
 
@@ -7,7 +7,7 @@ from .module import Module
 class _DropoutNd(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        _check_p(type(self).__name__, p)
+        check_probability(type(self).__name__, p)
         self.p, self.inplace = p, inplace
 
     def extra_repr(self):

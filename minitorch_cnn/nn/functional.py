@@ -1,7 +1,7 @@
 """The functional namespace, ``import minitorch_cnn.nn.functional as F``, with PyTorch's names
 and argument conventions (NCHW activations, OIHW weights)."""
 from ..ops.linalg import LinearFn as _Linear
-from ..tensor import pad as _pad
+from ..ops.functions import pad as _pad
 
 # Each topic's public ops are written, with their docstrings, in their ops/ module and
 # imported here, so that ``F.<name>`` is the one place users look.

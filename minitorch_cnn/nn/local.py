@@ -3,7 +3,7 @@ import math
 
 from .. import creation
 from ..ops.local_conv import local_output_size
-from ..ops.pool import _pair
+from ..ops.arguments import pair
 from . import functional as F
 from . import init
 from .module import Module
@@ -25,10 +25,10 @@ class LocallyConnected2d(Module):
         super().__init__()
         name = "LocallyConnected2d"
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.in_size = _pair(name, "in_size", in_size, 1)
-        self.kernel_size = _pair(name, "kernel_size", kernel_size, 1)
-        self.stride = _pair(name, "stride", stride, 1)
-        self.padding = _pair(name, "padding", padding, 0)
+        self.in_size = pair(in_size, "in_size", name, 1)
+        self.kernel_size = pair(kernel_size, "kernel_size", name, 1)
+        self.stride = pair(stride, "stride", name, 1)
+        self.padding = pair(padding, "padding", name, 0)
         self.out_size = tuple(local_output_size(*args) for args in zip(
             self.in_size, self.kernel_size, self.stride, self.padding))
         if min(self.out_size) < 1:

@@ -5,7 +5,7 @@ are keyword-only: a positional call written for PyTorch's order fails loudly ins
 wrongly. Class weights are buffers, so they move with ``.to(device)`` and appear in the state
 dict, as in PyTorch."""
 from .. import creation
-from ..ops.loss import _check_reduction
+from ..ops.arguments import check_reduction
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -18,7 +18,7 @@ def _buffer(value):
 class _Loss(Module):
     def __init__(self, *, reduction="mean"):
         super().__init__()
-        _check_reduction(type(self).__name__, reduction)
+        check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
 

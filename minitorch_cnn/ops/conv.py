@@ -14,15 +14,15 @@ operand order and batching: ``_weight_grad``), then overwrites the same buffer w
 * K-major (K, N*P) when P is small (late layers, 7x7 maps): one wide GEMM per chunk instead of
   many thin ones, for a cheap transpose of the small output.
 
-Workspace bound and CPU threads: see ``conv_chunks`` (``MINITORCH_CNN_WORKSPACE_MIB``,
-``set_workspace_mib``).
+Workspace bound: ``conv_chunks`` (``mt.set_workspace_mib``); CPU threads: ``threads``
+(``mt.set_num_threads``).
 """
 from collections import namedtuple
 
-from .. import backend, kernels
+from .. import backend, config, kernels, threads
 from ..autograd import Function
 from . import conv_chunks
-from .conv_chunks import set_workspace_mib  # noqa: F401  (re-exported)
+from .arguments import conv_arguments, pair, with_batch_of_one
 
 # below this many output pixels per sample, one wide GEMM over the chunk beats per-sample GEMMs
 _KMAJOR_BELOW = 256
@@ -50,9 +50,9 @@ class _Col:
         self.groups, self.k, self.p = groups, c * kh * kw, g.out_h * g.out_w
         self.kmajor = self.p < _KMAJOR_BELOW
         per_sample = self.k * self.p * xp.dtype(dtype).itemsize
-        threads = conv_chunks.THREADS
-        mib = conv_chunks.WORKSPACE_MIB / threads if self.kmajor else _CACHE_MIB
-        self.chunks = conv_chunks.chunks(n, per_sample, mib, threads)
+        n_threads = config.get_num_threads()
+        mib = config.get_workspace_mib() / n_threads if self.kmajor else _CACHE_MIB
+        self.chunks = conv_chunks.chunks(n, per_sample, mib, n_threads)
 
     def buffers(self, nc):
         """(view, mat) over this thread's workspace."""
@@ -82,7 +82,7 @@ def conv_forward(x, w, groups, g, device, b=None):
             xp.matmul(wm, xm[lo:hi], out=ym[lo:hi])
             if b is not None:
                 y[lo:hi] += b.reshape(1, -1, 1, 1)
-        conv_chunks.run(chunk, conv_chunks.chunks(n, 1, parts=conv_chunks.THREADS), device)
+        threads.run(chunk, conv_chunks.chunks(n, 1, parts=config.get_num_threads()), device)
         return y
     im2col = kernels.get("im2col", device)
     col = _Col(xp, device, x.dtype, c, kh, kw, g, groups, n)
@@ -97,7 +97,7 @@ def conv_forward(x, w, groups, g, device, b=None):
             xp.matmul(wm, mat, out=ym[lo:hi])
         if b is not None:
             y[lo:hi] += b.reshape(1, -1, 1, 1)
-    conv_chunks.run(chunk, col.chunks, device)
+    threads.run(chunk, col.chunks, device)
     return y
 
 
@@ -119,7 +119,7 @@ def conv_backward(x, w, gy, groups, g, device, x_shape, need_x=True, need_w=True
                 xp.matmul(wt, gym[lo:hi], out=gx[lo:hi].reshape(hi - lo, groups, c // groups, p))
             if need_w:
                 return sum(_weight_grad(xp, xm[s], gym[s], p) for s in range(lo, hi))
-        ranges = conv_chunks.chunks(n, 1, parts=conv_chunks.THREADS)
+        ranges = conv_chunks.chunks(n, 1, parts=config.get_num_threads())
     else:
         im2col, col2im = kernels.get("im2col", device), kernels.get("col2im", device)
         col = _Col(xp, device, gy.dtype, c, kh, kw, g, groups, n)
@@ -143,7 +143,7 @@ def conv_backward(x, w, gy, groups, g, device, x_shape, need_x=True, need_w=True
                 xp.matmul(wt, gyc, out=mat)
                 col2im(view, gx[lo:hi], g.sy, g.sx, g.ph, g.pw, g.dy, g.dx)
             return gw
-    gws = conv_chunks.run(chunk, ranges, device)
+    gws = threads.run(chunk, ranges, device)
     if not need_w:
         return gx, None
     if not gws:
@@ -254,17 +254,6 @@ class ConvTranspose2dFn(Function):
 
 # --- argument checking and the public functions ----------------------------------------------
 
-def _pair(value, name, op, minimum):
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value, value)
-    if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(value) < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {tuple(value)}")
-    return tuple(value)
-
-
 def _check_shapes(op, x, w, b, groups, in_channels_of):
     """Ranks, dtypes, groups and channels; ``in_channels_of(w)`` is the C that w expects."""
     if x.ndim != 4:
@@ -273,8 +262,6 @@ def _check_shapes(op, x, w, b, groups, in_channels_of):
         raise ValueError(f"{op}: expected a 4-D weight, got shape {tuple(w.shape)}")
     if x.dtype != w.dtype:
         raise TypeError(f"{op}: input ({x.dtype}) and weight ({w.dtype}) dtypes differ")
-    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     c, expected, o = x.shape[1], in_channels_of(w), w.shape[0]
     if c != expected or c % groups:
         raise ValueError(f"{op}: expected an input of shape (N, {expected}, H, W) for a weight "
@@ -292,20 +279,15 @@ def _out_channels(op, w, groups):
 
 
 def conv_geometry(op, size, kernel, stride, padding, dilation):
-    """Geometry of a convolution over ``size`` (H, W): ``padding`` is a pair, "same" or "valid".
-    Raises ValueError when the (dilated) kernel is larger than the padded input."""
-    stride, dilation = _pair(stride, "stride", op, 1), _pair(dilation, "dilation", op, 1)
+    """Geometry of a convolution over ``size`` (H, W), for the arguments ``conv_arguments``
+    returned (``padding`` a pair, "same" or "valid"). Raises ValueError when the (dilated)
+    kernel is larger than the padded input."""
     if isinstance(padding, str):
-        if padding not in ("same", "valid"):
-            raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got "
-                             f"{padding!r}")
-        if padding == "same" and stride != (1, 1):
-            raise ValueError(f"{op}: padding='same' needs stride 1, got stride={stride}")
         # PyTorch's split of an odd total: the extra row/column goes to the bottom/right
         total = [d * (k - 1) if padding == "same" else 0 for d, k in zip(dilation, kernel)]
         before = [t // 2 for t in total]
     else:
-        before = _pair(padding, "padding", op, 0)
+        before = padding
         total = [2 * p for p in before]
     out = []
     for n, k, s, d, t in zip(size, kernel, stride, dilation, total):
@@ -314,10 +296,6 @@ def conv_geometry(op, size, kernel, stride, padding, dilation):
                              f"than the padded input {tuple(size)} + padding {tuple(total)}")
         out.append((n + t - d * (k - 1) - 1) // s + 1)
     return Geometry(*stride, *before, *dilation, *out)
-
-
-def _unbatched(fn, x, *args, **kwargs):
-    return fn(x.unsqueeze(0), *args, **kwargs).squeeze(0)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -335,7 +313,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Output: (N, O, out_h, out_w), out = (H + 2 ph - dy (kh - 1) - 1) // sy + 1.
     """
     if x.ndim == 3:
-        return _unbatched(conv2d, x, weight, bias, stride, padding, dilation, groups)
+        return with_batch_of_one(
+            lambda x: conv2d(x, weight, bias, stride, padding, dilation, groups), x)
+    stride, padding, dilation = conv_arguments("conv2d", stride, padding, dilation, groups)
     _check_shapes("conv2d", x, weight, bias, groups, lambda w: w.shape[1] * groups)
     g = conv_geometry("conv2d", x.shape[2:], weight.shape[2:], stride, padding, dilation)
     if groups > 1 and groups == x.shape[1]:
@@ -357,12 +337,13 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """
     op = "conv_transpose2d"
     if x.ndim == 3:
-        return _unbatched(conv_transpose2d, x, weight, bias, stride, padding, output_padding,
-                          groups, dilation)
+        return with_batch_of_one(lambda x: conv_transpose2d(
+            x, weight, bias, stride, padding, output_padding, groups, dilation), x)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a pair of ints, got {padding!r}")
+    stride, padding, dilation = conv_arguments(op, stride, padding, dilation, groups)
+    output_padding = pair(output_padding, "output_padding", op, 0)
     _check_shapes(op, x, weight, bias, groups, lambda w: w.shape[0])
-    stride, dilation = _pair(stride, "stride", op, 1), _pair(dilation, "dilation", op, 1)
-    padding, output_padding = _pair(padding, "padding", op, 0), \
-        _pair(output_padding, "output_padding", op, 0)
     kernel = weight.shape[2:]
     out = []
     for n, k, s, p, d, a in zip(x.shape[2:], kernel, stride, padding, dilation, output_padding):

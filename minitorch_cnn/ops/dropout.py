@@ -4,6 +4,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..random import generator
+from .arguments import check_probability
 
 
 class DropoutFn(Function):
@@ -22,11 +23,6 @@ class DropoutFn(Function):
     def backward(ctx, gy):
         mask, = ctx.saved_tensors
         return gy * mask
-
-
-def _check_p(name, p):
-    if not 0 <= p < 1:  # p = 1 would drop everything and scale by 1/0
-        raise ValueError(f"{name}: dropout probability must lie in [0, 1), got {p}")
 
 
 def _apply(x, p, training, mask_shape):
@@ -48,7 +44,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
     ``p`` must lie in [0, 1). ``inplace`` is accepted for PyTorch's
     signature; the result is always a new tensor.
     """
-    _check_p("dropout", p)
+    check_probability("dropout", p)
     return _apply(x, p, training, x.shape)
 
 
@@ -58,7 +54,7 @@ def dropout2d(x, p=0.5, training=True, inplace=False):
     pixels of a feature map are strongly correlated, so dropping single pixels barely
     regularises a convolutional layer; dropping whole maps does. A 3-d input is taken as (N, C, L)
     (PyTorch's current behaviour)."""
-    _check_p("dropout2d", p)
+    check_probability("dropout2d", p)
     if x.ndim not in (3, 4):
         raise ValueError(f"dropout2d: expected an input of shape (N, C, H, W) or (N, C, L), "
                          f"got {x.shape}")

@@ -14,7 +14,7 @@ from ..autograd import Function
 from ..backend import xp as array_module
 from ..tensor import Tensor
 from . import conv_chunks
-from .pool import _pair
+from .arguments import pair
 
 
 def local_output_size(size, k, s, p):
@@ -110,8 +110,8 @@ def local_conv2d(x, weight, bias=None, stride=1, padding=0):
     if weight.ndim != 6:
         raise ValueError(f"{op}: expected a 6-D weight (OH, OW, O, C, kh, kw), "
                          f"got shape {weight.shape}")
-    s = _pair(op, "stride", stride, 1)
-    p = _pair(op, "padding", padding, 0)
+    s = pair(stride, "stride", op, 1)
+    p = pair(padding, "padding", op, 0)
     out_h, out_w, o, c, kh, kw = weight.shape
     if c != x.shape[1]:
         raise ValueError(f"{op}: the weight of shape {weight.shape} expects {c} input channels, "

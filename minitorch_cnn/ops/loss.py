@@ -9,15 +9,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import xp as array_module
+from .arguments import check_reduction
 from .broadcast import broadcast_shapes
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_reduction(name, reduction):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
 
 # --- class-index losses -----------------------------------------------------------------------
 def _class_targets(name, x, target, weight, ignore_index):
@@ -319,7 +312,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     every target is ignored). The gradient is (p - smoothed one-hot target), weighted, computed
     in one fused pass; the logits may be arbitrarily large (log-sum-exp is shifted by the max).
     """
-    _check_reduction("cross_entropy", reduction)
+    check_reduction("cross_entropy", reduction)
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got "
                          f"{label_smoothing}")
@@ -331,21 +324,21 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities ``input`` (e.g. ``log_softmax``): l_i =
     -w_t input[i, t]. Shapes, ``weight``, ``ignore_index`` and ``reduction`` as
     ``cross_entropy`` (which is log_softmax followed by this, fused)."""
-    _check_reduction("nll_loss", reduction)
+    check_reduction("nll_loss", reduction)
     return NLLLossFn.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def mse_loss(input, target, reduction="mean"):
     """Squared error (input - target)^2, reduced. The shapes must be equal (PyTorch would
     broadcast with a warning; here a mismatch, usually a bug, is an error)."""
-    _check_reduction("mse_loss", reduction)
+    check_reduction("mse_loss", reduction)
     return MSELossFn.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
     """Absolute error |input - target|, reduced; its gradient is sign(input - target) (0 at a
     tie, as PyTorch). The shapes must be equal."""
-    _check_reduction("l1_loss", reduction)
+    check_reduction("l1_loss", reduction)
     return L1LossFn.apply(input, target, reduction=reduction)
 
 
@@ -357,7 +350,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     Prefer
     ``binary_cross_entropy_with_logits`` on the logits: it is exact where the sigmoid
     saturates."""
-    _check_reduction("binary_cross_entropy", reduction)
+    check_reduction("binary_cross_entropy", reduction)
     return BinaryCrossEntropyFn.apply(input, target, weight, reduction=reduction)
 
 
@@ -370,6 +363,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     with log(1 + exp(-x)) = log1p(exp(-|x|)) + max(-x, 0). ``pos_weight`` pw (broadcast along
     the last dimension, e.g. one per class) weighs the positive examples: pw > 1 raises recall.
     """
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    check_reduction("binary_cross_entropy_with_logits", reduction)
     return BinaryCrossEntropyWithLogitsFn.apply(input, target, weight, pos_weight,
                                               reduction=reduction)

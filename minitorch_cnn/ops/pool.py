@@ -11,20 +11,9 @@ and, with ceil_mode, the last window must start inside the input or the left pad
 from .. import kernels
 from ..autograd import Function
 from ..backend import xp as array_module
-from ..tensor import Tensor, cat
-
-
-def _pair(op, name, value, minimum):
-    pair = (value, value) if isinstance(value, int) else value
-    if not isinstance(pair, (tuple, list)) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if len(pair) != 2:
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    pair = tuple(pair)
-    if min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
-    return pair
+from ..tensor import Tensor
+from .arguments import pair, with_batch_of_one
+from .functions import cat
 
 
 def _check_input(op, x):
@@ -39,10 +28,7 @@ def _batched(op, x, fn, *more):
     """Run ``fn`` on a 4-D batch; a 3-D (C, H, W) input (and its ``more`` companions) gets a
     batch dimension of 1 and loses it again, as PyTorch's unbatched inputs."""
     _check_input(op, x)
-    if x.ndim == 4:
-        return fn(x, *more)
-    out = fn(x.unsqueeze(0), *(m.unsqueeze(0) for m in more))
-    return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
+    return fn(x, *more) if x.ndim == 4 else with_batch_of_one(fn, x, *more)
 
 
 def pool_output_size(size, k, s, p, d, ceil_mode):
@@ -56,10 +42,10 @@ def pool_output_size(size, k, s, p, d, ceil_mode):
 
 def _window_args(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     """Checked (kernel, stride, padding, dilation, output size) of a pooling window."""
-    k = _pair(op, "kernel_size", kernel_size, 1)
-    s = k if stride is None else _pair(op, "stride", stride, 1)
-    p = _pair(op, "padding", padding, 0)
-    d = _pair(op, "dilation", dilation, 1)
+    k = pair(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None else pair(stride, "stride", op, 1)
+    p = pair(padding, "padding", op, 0)
+    d = pair(dilation, "dilation", op, 1)
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise ValueError(f"{op}: padding {p} must be at most half of the kernel size {k}")
     out = tuple(pool_output_size(n, *args, ceil_mode) for n, *args in zip(x.shape[2:], k, s, p, d))
@@ -300,9 +286,9 @@ def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=No
             or indices.dtype.kind not in "iu":
         raise ValueError(f"{op}: expected integer indices of the input's shape {x.shape}, "
                          f"got {given}")
-    k = _pair(op, "kernel_size", kernel_size, 1)
-    s = k if stride is None else _pair(op, "stride", stride, 1)
-    p = _pair(op, "padding", padding, 0)
+    k = pair(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None else pair(stride, "stride", op, 1)
+    p = pair(padding, "padding", op, 0)
     return _batched(op, x, lambda x, i: MaxUnpool2dFn.apply(
         x, i, out_size=_unpool_size(x, k, s, p, output_size)), indices)
 

@@ -1,11 +1,12 @@
 """CPU kernels: Numba ``@njit(cache=True)``, parallel where that measured faster.
 
-Importing this package starts Numba's thread pool (``start_threads``), so that its threads
-sleep rather than spin while they wait.
+``start_threads`` (called by the registry before the first CPU kernel is loaded) starts Numba's
+thread pool so that its threads sleep rather than spin while they wait.
 """
 import os
 
 _WAIT_POLICY = "OMP_WAIT_POLICY"
+_started = False
 
 
 def start_threads():
@@ -21,6 +22,10 @@ def start_threads():
     loaded later (torch's) keeps its default, and never when the user has set it. Without
     effect if Numba's threads were started before, or its layer is not OpenMP.
     """
+    global _started
+    if _started:
+        return
+    _started = True
     import numba
     if _WAIT_POLICY in os.environ:
         numba.get_num_threads()  # (starts the threads)
@@ -30,6 +35,3 @@ def start_threads():
         numba.get_num_threads()
     finally:
         del os.environ[_WAIT_POLICY]
-
-
-start_threads()

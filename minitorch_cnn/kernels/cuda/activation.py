@@ -1,7 +1,7 @@
 """ReLU and leaky ReLU on the GPU: one thread per element over the flat, C-contiguous arrays."""
 from numba import cuda
 
-from minitorch_cnn import backend
+from ..array_module import array_module
 
 THREADS = 256
 
@@ -47,28 +47,28 @@ def _launch(kernel, *arrays_then_args):
 
 def relu_fwd(x):
     """max(x, 0), NaN propagated."""
-    y = backend.xp(x).empty_like(x)
+    y = array_module(x).empty_like(x)
     _launch(_relu_fwd, x.reshape(-1), y.reshape(-1))
     return y
 
 
 def relu_bwd(gy, y):
     """gy where y > 0, else 0."""
-    gx = backend.xp(gy).empty_like(gy)
+    gx = array_module(gy).empty_like(gy)
     _launch(_relu_bwd, gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
     return gx
 
 
 def leaky_relu_fwd(x, negative_slope):
     """x where x > 0, else negative_slope * x."""
-    y = backend.xp(x).empty_like(x)
+    y = array_module(x).empty_like(x)
     _launch(_leaky_relu_fwd, x.reshape(-1), y.reshape(-1), x.dtype.type(negative_slope))
     return y
 
 
 def leaky_relu_bwd(gy, x, negative_slope):
     """gy where x > 0, else negative_slope * gy."""
-    gx = backend.xp(gy).empty_like(gy)
+    gx = array_module(gy).empty_like(gy)
     _launch(_leaky_relu_bwd, gy.reshape(-1), x.reshape(-1), gx.reshape(-1),
             gy.dtype.type(negative_slope))
     return gx

@@ -6,7 +6,7 @@ the patch entries that came from it (a gather too, so no atomics).
 """
 from numba import cuda
 
-from ...backend import xp as array_module
+from ..array_module import array_module
 from .im2col import THREADS, _blocks, _unravel_nchw
 
 

@@ -5,7 +5,7 @@ import math
 
 from numba import cuda
 
-from ... import backend
+from ..array_module import array_module
 
 THREADS = 128
 
@@ -70,7 +70,7 @@ def _grid(x):
 def lrn_fwd(x, size, alpha, beta, k):
     """``(y, scale)`` for a C-contiguous (n, c, s) array: scale = k + alpha/size * (window sum
     of x^2), y = x * scale^-beta."""
-    xp = backend.xp(x)
+    xp = array_module(x)
     y, scale = xp.empty_like(x), xp.empty_like(x)
     if x.size:
         _fwd[_grid(x)](x, y, scale, size, float(alpha), float(beta), float(k))
@@ -79,7 +79,7 @@ def lrn_fwd(x, size, alpha, beta, k):
 
 def lrn_bwd(x, y, scale, gy, size, alpha, beta):
     """gx from the forward's x, y, scale and the output gradient gy (all (n, c, s))."""
-    xp = backend.xp(x)
+    xp = array_module(x)
     gx = xp.empty_like(x)
     if x.size:
         _bwd[_grid(x)](x, y, scale, xp.ascontiguousarray(gy), gx, size,

@@ -3,11 +3,11 @@ float64), grid-stride loops over the elements for the affine maps. Arrays are 2-
 the ``norm_col_*`` kernels take a statistic per column of (N, C) instead."""
 from numba import cuda, float64
 
-from ... import backend
+from ..array_module import array_module, cuda_simulated
 
 # a power of two (the tree reduction halves it); few under the simulator, where every CUDA
 # thread is a Python thread
-THREADS = 8 if backend.cuda_simulated() else 128
+THREADS = 8 if cuda_simulated() else 128
 
 
 @cuda.jit(device=True)
@@ -81,13 +81,13 @@ def _affine_bwd(gy, x, center, a, p_, q, gx):
 
 def _elementwise_grid(x):
     """Grid-stride loops: enough blocks to fill a GPU; one block on the simulator."""
-    blocks = 1 if backend.cuda_simulated() else min((x.size + THREADS - 1) // THREADS, 4096)
+    blocks = 1 if cuda_simulated() else min((x.size + THREADS - 1) // THREADS, 4096)
     return blocks, THREADS
 
 
 def norm_row_moments(x):
     """``(mean, m2)`` per row, float64: the mean and the sum of squared deviations."""
-    xp = backend.xp(x)
+    xp = array_module(x)
     mean, m2 = xp.empty(x.shape[0]), xp.empty(x.shape[0])
     if x.shape[0]:
         _moments[x.shape[0], THREADS](x, mean, m2)
@@ -96,7 +96,7 @@ def norm_row_moments(x):
 
 def norm_row_grad_sums(gy, x, center):
     """``(sum gy, sum gy * (x - center))`` per row, float64."""
-    xp = backend.xp(x)
+    xp = array_module(x)
     sum_gy, sum_gy_xc = xp.empty(x.shape[0]), xp.empty(x.shape[0])
     if x.shape[0]:
         _grad_sums[x.shape[0], THREADS](gy, x, center.astype(x.dtype), sum_gy, sum_gy_xc)
@@ -105,7 +105,7 @@ def norm_row_grad_sums(gy, x, center):
 
 def norm_affine(x, center, a, b):
     """y = (x - center[r]) * a[r] + b[r]."""
-    y = backend.xp(x).empty_like(x)
+    y = array_module(x).empty_like(x)
     if x.size:
         _affine[_elementwise_grid(x)](x, *(v.astype(x.dtype) for v in (center, a, b)), y)
     return y
@@ -113,7 +113,7 @@ def norm_affine(x, center, a, b):
 
 def norm_affine_bwd(gy, x, center, a, p, q):
     """gx = gy * a[r] + (x - center[r]) * p[r] + q[r]."""
-    gx = backend.xp(x).empty_like(x)
+    gx = array_module(x).empty_like(x)
     if x.size:
         _affine_bwd[_elementwise_grid(x)](gy, x, *(v.astype(x.dtype) for v in (center, a, p, q)),
                                           gx)
@@ -164,7 +164,7 @@ def _layer_norm_bwd(gy, x, mean, invstd, w, gx):
 def layer_norm_fwd(x, w, b, eps):
     """``(y, mean, invstd)`` for rows of x (M, D): y = (x - mean) * invstd * w + b with w, b of
     length D; mean and invstd per row, float64."""
-    xp = backend.xp(x)
+    xp = array_module(x)
     y, mean, invstd = xp.empty_like(x), xp.empty(x.shape[0]), xp.empty(x.shape[0])
     if x.shape[0]:
         _layer_norm_fwd[x.shape[0], THREADS](x, w.astype(x.dtype), b.astype(x.dtype),
@@ -175,7 +175,7 @@ def layer_norm_fwd(x, w, b, eps):
 def layer_norm_bwd(gy, x, mean, invstd, w):
     """``(gx, gw, gb)``: gx = invstd (g - mean_d(g) - xhat mean_d(g xhat)) with g = gy w,
     gw = sum_rows gy xhat, gb = sum_rows gy."""
-    xp = backend.xp(x)
+    xp = array_module(x)
     gx = xp.empty_like(x)
     if x.shape[0]:
         _layer_norm_bwd[x.shape[0], THREADS](gy, x, mean, invstd, w.astype(x.dtype), gx)
@@ -221,7 +221,7 @@ def _column_grid(x):
 
 def norm_col_moments(x):
     """``(mean, m2)`` per column, float64."""
-    xp = backend.xp(x)
+    xp = array_module(x)
     shift = x[0].astype(xp.float64)  # the shifted one-pass sums of the rows
     s1, s2 = xp.empty(x.shape[1]), xp.empty(x.shape[1])
     if x.size:
@@ -232,7 +232,7 @@ def norm_col_moments(x):
 
 def norm_col_grad_sums(gy, x, center):
     """``(sum gy, sum gy * (x - center))`` per column, float64."""
-    xp = backend.xp(x)
+    xp = array_module(x)
     s1, s2 = xp.empty(x.shape[1]), xp.empty(x.shape[1])
     if x.size:
         _col_sums[_column_grid(x)](gy, x, center.astype(xp.float64), False, s1, s2)
@@ -241,7 +241,7 @@ def norm_col_grad_sums(gy, x, center):
 
 def norm_col_affine(x, center, a, b):
     """y = (x - center[j]) * a[j] + b[j] for column j."""
-    y = backend.xp(x).empty_like(x)
+    y = array_module(x).empty_like(x)
     if x.size:
         _col_affine[_elementwise_grid(x)](x, *(v.astype(x.dtype) for v in (center, a, b)), y)
     return y
@@ -249,7 +249,7 @@ def norm_col_affine(x, center, a, b):
 
 def norm_col_affine_bwd(gy, x, center, a, p, q):
     """gx = gy * a[j] + (x - center[j]) * p[j] + q[j] for column j."""
-    gx = backend.xp(x).empty_like(x)
+    gx = array_module(x).empty_like(x)
     if x.size:
         _col_affine_bwd[_elementwise_grid(x)](gy, x, *(v.astype(x.dtype)
                                                       for v in (center, a, p, q)), gx)

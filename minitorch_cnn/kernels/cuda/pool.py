@@ -9,7 +9,7 @@ import math
 
 from numba import cuda
 
-from ...backend import xp as array_module
+from ..array_module import array_module
 from .im2col import THREADS, _blocks, _unravel_nchw
 
 

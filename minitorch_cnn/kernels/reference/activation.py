@@ -1,23 +1,26 @@
 """ReLU and leaky ReLU, plain NumPy: the oracle of the kernels. Arrays of any shape; the
-backward takes the forward's output (relu) or input (leaky_relu) and the output gradient."""
-import numpy as np
+backward takes the forward's output (relu) or input (leaky_relu) and the output gradient.
+NumPy or CuPy arrays alike."""
+from ..array_module import array_module
 
 
 def relu_fwd(x):
     """max(x, 0), NaN propagated."""
-    return np.where(x < 0, np.zeros((), x.dtype), x)
+    xp = array_module(x)
+    return xp.where(x < 0, xp.zeros((), x.dtype), x)
 
 
 def relu_bwd(gy, y):
     """gy where y > 0, else 0."""
-    return np.where(y > 0, gy, np.zeros((), gy.dtype))
+    xp = array_module(gy)
+    return xp.where(y > 0, gy, xp.zeros((), gy.dtype))
 
 
 def leaky_relu_fwd(x, negative_slope):
     """x where x > 0, else negative_slope * x."""
-    return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+    return array_module(x).where(x > 0, x, x * x.dtype.type(negative_slope))
 
 
 def leaky_relu_bwd(gy, x, negative_slope):
     """gy where x > 0, else negative_slope * gy."""
-    return np.where(x > 0, gy, gy * gy.dtype.type(negative_slope))
+    return array_module(gy).where(x > 0, gy, gy * gy.dtype.type(negative_slope))

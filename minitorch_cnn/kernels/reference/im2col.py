@@ -5,9 +5,9 @@
 image). ``ph`` and ``pw`` are the top and left padding; the output size ``(oh, ow)`` is read from
 ``col``'s shape, so bottom/right padding (asymmetric for ``padding="same"``) is implied by it.
 ``col`` may be any strided view (the ops use a (C, kh, kw, N, oh, ow) buffer seen as
-(N, C, kh, kw, oh, ow) when that suits the GEMM better).
+(N, C, kh, kw, oh, ow) when that suits the GEMM better). NumPy or CuPy arrays alike.
 """
-import numpy as np
+from ..array_module import array_module
 
 
 def _padded_extent(n_out, s, k, d):
@@ -27,11 +27,11 @@ def im2col(x, col, sy, sx, ph, pw, dy, dx):
     # pad by (ph, pw) at the top/left and as far as the windows reach at the bottom/right
     hp = max(_padded_extent(out_h, sy, kh, dy), in_h + ph)
     wp = max(_padded_extent(out_w, sx, kw, dx), in_w + pw)
-    xp = np.zeros((n, c, hp, wp), x.dtype)
-    xp[:, :, ph:ph + in_h, pw:pw + in_w] = x
+    xpad = array_module(x).zeros((n, c, hp, wp), x.dtype)
+    xpad[:, :, ph:ph + in_h, pw:pw + in_w] = x
     for i in range(kh):
         for j in range(kw):
-            col[:, :, i, j] = xp[_window(i, j, out_h, out_w, sy, sx, dy, dx)]
+            col[:, :, i, j] = xpad[_window(i, j, out_h, out_w, sy, sx, dy, dx)]
 
 
 def col2im(col, x, sy, sx, ph, pw, dy, dx):
@@ -40,8 +40,8 @@ def col2im(col, x, sy, sx, ph, pw, dy, dx):
     kh, kw, out_h, out_w = col.shape[2:]
     hp = max(_padded_extent(out_h, sy, kh, dy), in_h + ph)
     wp = max(_padded_extent(out_w, sx, kw, dx), in_w + pw)
-    xp = np.zeros((n, c, hp, wp), x.dtype)
+    xpad = array_module(x).zeros((n, c, hp, wp), x.dtype)
     for i in range(kh):
         for j in range(kw):
-            xp[_window(i, j, out_h, out_w, sy, sx, dy, dx)] += col[:, :, i, j]
-    x[...] = xp[:, :, ph:ph + in_h, pw:pw + in_w]
+            xpad[_window(i, j, out_h, out_w, sy, sx, dy, dx)] += col[:, :, i, j]
+    x[...] = xpad[:, :, ph:ph + in_h, pw:pw + in_w]

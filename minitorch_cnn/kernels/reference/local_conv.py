@@ -6,7 +6,7 @@ position l = i * out_w + j, so that the layer is one batched GEMM over l with th
 (out_h * out_w, o, K). Column k = (ch * kh + a) * kw + b holds the (zero-padded) input
 x[:, ch, i * sy - ph + a, j * sx - pw + b].
 """
-from ...backend import xp as array_module
+from ..array_module import array_module
 
 
 def local_unfold_fwd(x, kh, kw, sy, sx, ph, pw, out_h, out_w, out=None):

@@ -2,15 +2,15 @@
 
 Arrays are (n, c, s): batch, channels, and every spatial position flattened. The window of
 output channel c is channels c - size//2 .. c + (size-1)//2 (PyTorch's padding; clipped at the
-ends), and scale = k + alpha/size * sum over the window of x^2.
+ends), and scale = k + alpha/size * sum over the window of x^2. NumPy or CuPy arrays alike.
 """
-import numpy as np
+from ..array_module import array_module
 
 
 def _window_sum(a, before, after):
     """sum_{j=c-before}^{c+after} a[:, j] for every channel c (zero outside)."""
     c = a.shape[1]
-    padded = np.pad(a, ((0, 0), (before, after), (0, 0)))
+    padded = array_module(a).pad(a, ((0, 0), (before, after), (0, 0)))
     return sum(padded[:, j:j + c] for j in range(before + after + 1))
 
 

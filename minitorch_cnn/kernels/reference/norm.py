@@ -2,9 +2,11 @@
 
 Arrays are 2-D (rows, s): one row per (sample, channel), s the positions of that channel.
 Statistics are per row, in float64; the affine maps take per-row coefficients. The
-``norm_col_*`` kernels do the same per column of an (N, C) array.
+``norm_col_*`` kernels do the same per column of an (N, C) array. NumPy or CuPy arrays alike.
 """
 import numpy as np
+
+from ..array_module import array_module
 
 
 def norm_row_moments(x):
@@ -34,7 +36,7 @@ def layer_norm_fwd(x, w, b, eps):
     """``(y, mean, invstd)`` for rows of x (M, D): y = (x - mean) * invstd * w + b with w, b of
     length D; mean and invstd per row, float64."""
     mean, m2 = norm_row_moments(x)
-    invstd = 1.0 / np.sqrt(m2 / x.shape[1] + eps)
+    invstd = 1.0 / array_module(x).sqrt(m2 / x.shape[1] + eps)
     xhat = (x - mean[:, None]) * invstd[:, None]
     return (xhat * w + b).astype(x.dtype), mean, invstd
 
@@ -64,9 +66,9 @@ def norm_col_grad_sums(gy, x, center):
 
 def norm_col_affine(x, center, a, b):
     """y = (x - center[j]) * a[j] + b[j] for column j."""
-    return np.ascontiguousarray(norm_affine(x.T, center, a, b).T)
+    return array_module(x).ascontiguousarray(norm_affine(x.T, center, a, b).T)
 
 
 def norm_col_affine_bwd(gy, x, center, a, p, q):
     """gx = gy * a[j] + (x - center[j]) * p[j] + q[j] for column j."""
-    return np.ascontiguousarray(norm_affine_bwd(gy.T, x.T, center, a, p, q).T)
+    return array_module(x).ascontiguousarray(norm_affine_bwd(gy.T, x.T, center, a, p, q).T)

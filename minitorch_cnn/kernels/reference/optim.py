@@ -6,7 +6,7 @@ arrays' dtype (Python scalars are cast to it, as NumPy does).
 """
 import math
 
-from minitorch_cnn import backend
+from ..array_module import array_module
 
 
 def sgd_update(w, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first):
@@ -34,7 +34,7 @@ def adam_update(w, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled
     m <- beta1 m + (1 - beta1) g; v <- beta2 v + (1 - beta2) g^2;
     vmax <- max(vmax, v), v <- vmax (amsgrad: ``vmax`` not None);
     w <- w - lr / (1 - beta1^step) m / (sqrt(v) / sqrt(1 - beta2^step) + eps)."""
-    xp = backend.xp(w)
+    xp = array_module(w)
     g = -g if maximize else g
     if decoupled:
         w *= 1 - lr * weight_decay
@@ -58,7 +58,7 @@ def flat_views(*arrays):
     C-contiguous (its flat view would be a copy, and the update would be lost)."""
     if any(a is not None and not a.flags.c_contiguous for a in arrays):
         return None
-    empty = backend.xp(arrays[0]).empty(0, arrays[0].dtype)
+    empty = array_module(arrays[0]).empty(0, arrays[0].dtype)
     return [empty if a is None else a.reshape(-1) for a in arrays]
 
 

@@ -4,7 +4,7 @@ step vectorised over the batch and the channels. Slow and obvious: the oracle of
 Shapes: x (n, c, in_h, in_w), y (n, c, out_h, out_w). Max-pooling indices are PyTorch's: the flat
 position ``h * in_w + w`` of the maximum inside its channel's plane (int64).
 """
-from ...backend import xp as array_module
+from ..array_module import array_module
 
 
 def _window(start, k, step, size):
