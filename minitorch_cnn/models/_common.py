@@ -1,6 +1,26 @@
 """What the model families share: the input check that names the model and the size it needs,
-and the fully-connected head of AlexNet, ZFNet, VGG and SPP-net."""
+the conv - batch norm - activation unit of the BN-era networks, and the fully-connected head of
+AlexNet, ZFNet, VGG and SPP-net."""
 from .. import nn
+from ..ops.arguments import pair
+
+
+def conv_bn_act(in_channels, out_channels, kernel_size=3, stride=1, padding=None, groups=1,
+                bias=False, norm=True, eps=1e-5, act=nn.ReLU, transposed=False):
+    """The layers [conv, batch norm, activation] of Inception v2-v4, MobileNet, ShuffleNet,
+    SegNet and torchvision's GoogLeNet (Ioffe & Szegedy 2015 put BN between the convolution
+    and its non-linearity; the conv then needs no bias). ``padding=None`` keeps the size at
+    stride 1 ((k - 1) // 2 per side); ``norm=False`` or ``act=None`` leave that layer out.
+    Returned as a list, so that each family wraps it in the container its state-dict keys
+    need (``nn.Sequential`` indices 0, 1, 2 as torchvision's ``Conv2dNormActivation``)."""
+    if padding is None:
+        padding = tuple((k - 1) // 2 for k in pair(kernel_size, "kernel_size", "conv_bn_act"))
+    conv = nn.ConvTranspose2d if transposed else nn.Conv2d
+    layers = [conv(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
+                   groups=groups, bias=bias)]
+    if norm:
+        layers.append(nn.BatchNorm2d(out_channels, eps=eps))
+    return layers + ([act()] if act is not None else [])
 
 
 def fc_head(in_features, num_classes, dropout=0.5, hidden=4096):

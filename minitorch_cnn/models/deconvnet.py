@@ -17,7 +17,7 @@
   keeps boundaries sharp; the indices cost 2 bits per pooling window.
 """
 from .. import nn
-from ._common import check_input
+from ._common import check_input, conv_bn_act
 
 __all__ = ["DeconvNet", "SegNet", "VGG16_STAGES"]
 
@@ -25,18 +25,12 @@ __all__ = ["DeconvNet", "SegNet", "VGG16_STAGES"]
 VGG16_STAGES = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
 
 
-def _conv_bn_relu(in_channels, out_channels, kernel_size=3, transposed=False):
-    conv = nn.ConvTranspose2d if transposed else nn.Conv2d
-    return [conv(in_channels, out_channels, kernel_size, padding=kernel_size // 2),
-            nn.BatchNorm2d(out_channels), nn.ReLU()]
-
-
 def _encoder(stages, in_channels):
     blocks = []
     for widths in stages:
         layers = []
         for width in widths:
-            layers += _conv_bn_relu(in_channels, width)
+            layers += conv_bn_act(in_channels, width, bias=True)
             in_channels = width
         blocks.append(nn.Sequential(*layers))
     return nn.ModuleList(blocks)
@@ -107,12 +101,12 @@ class DeconvNet(_UnpoolingNet):
         self.fc_kernel_size = k
         self.fc = nn.Sequential(
             nn.Conv2d(top, fc_channels, k), nn.BatchNorm2d(fc_channels), nn.ReLU(),
-            *_conv_bn_relu(fc_channels, fc_channels, 1))
+            *conv_bn_act(fc_channels, fc_channels, 1, bias=True))
         self.deconv_fc = nn.Sequential(nn.ConvTranspose2d(fc_channels, top, k),
                                        nn.BatchNorm2d(top), nn.ReLU())
         self.decoder = nn.ModuleList(
             nn.Sequential(*[m for c_in, c_out in layers
-                            for m in _conv_bn_relu(c_in, c_out, transposed=True)])
+                            for m in conv_bn_act(c_in, c_out, bias=True, transposed=True)])
             for layers in _decoder_widths(stages))
         self.score = nn.Conv2d(stages[0][0], num_classes, 1)
 
@@ -135,7 +129,7 @@ class SegNet(_UnpoolingNet):
         blocks = []
         for layers in _decoder_widths(stages):
             blocks.append(nn.Sequential(*[m for c_in, c_out in layers
-                                          for m in _conv_bn_relu(c_in, c_out)]))
+                                          for m in conv_bn_act(c_in, c_out, bias=True)]))
         # the last layer of the last stage gives the class scores: no BN and no ReLU
         last = list(blocks[-1])[:-3] + [nn.Conv2d(stages[0][0], num_classes, 3, padding=1)]
         blocks[-1] = nn.Sequential(*last)

@@ -5,7 +5,7 @@ from collections import namedtuple
 from .. import nn
 from ..nn import functional as F
 from ..ops.functions import cat
-from ._common import check_input
+from ._common import check_input, conv_bn_act
 from ._torchvision import no_weights
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
@@ -31,11 +31,13 @@ class BasicConv2d(nn.Module):
     """Convolution + ReLU (the paper), or convolution without bias + batch norm (eps 1e-3) +
     ReLU (torchvision)."""
 
-    def __init__(self, in_channels, out_channels, batch_norm=False, **kwargs):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 batch_norm=False):
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, bias=not batch_norm, **kwargs)
-        self.bn = nn.BatchNorm2d(out_channels, eps=0.001) if batch_norm else None
-        self.relu = nn.ReLU()
+        layers = conv_bn_act(in_channels, out_channels, kernel_size, stride, padding,
+                             bias=not batch_norm, norm=batch_norm, eps=0.001)
+        self.conv, self.relu = layers[0], layers[-1]
+        self.bn = layers[1] if batch_norm else None
 
     def forward(self, x):
         x = self.conv(x)

@@ -18,7 +18,7 @@ Every convolution is Conv (no bias) - BN (eps 0.001) - ReLU. 299x299x3 inputs.
 """
 from .. import nn
 from ..ops.functions import cat
-from ._common import check_input
+from ._common import check_input, conv_bn_act
 
 __all__ = ["InceptionV4", "InceptionResNetV2"]
 
@@ -27,9 +27,8 @@ class BasicConv2d(nn.Sequential):
     """Conv (no bias) - BN (eps 0.001) - ReLU, with "same"-style padding unless given."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
-        super().__init__(nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
-                                   padding=padding, bias=False),
-                         nn.BatchNorm2d(out_channels, eps=0.001), nn.ReLU())
+        super().__init__(*conv_bn_act(in_channels, out_channels, kernel_size, stride, padding,
+                                      eps=0.001))
 
 
 def _c(in_channels, out_channels, kernel_size=1, stride=1):

@@ -14,7 +14,7 @@ bottlenecks (V2).
   narrow ends. 3,504,872 parameters, 300 M mult-adds, 72.0 % top-1.
 """
 from .. import nn
-from ._common import check_input
+from ._common import check_input, conv_bn_act
 from ._torchvision import no_weights
 
 __all__ = ["MobileNetV1", "MobileNetV2", "mobilenet_v2"]
@@ -30,11 +30,8 @@ def _make_divisible(v, divisor=8, min_value=None):
 
 def _conv_bn_act(in_channels, out_channels, kernel_size=3, stride=1, groups=1, act=nn.ReLU6):
     """torchvision's ``Conv2dNormActivation``: Conv (no bias, "same" padding) - BN - act."""
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
-                  padding=(kernel_size - 1) // 2, groups=groups, bias=False),
-        nn.BatchNorm2d(out_channels),
-        act())
+    return nn.Sequential(*conv_bn_act(in_channels, out_channels, kernel_size, stride,
+                                      groups=groups, act=act))
 
 
 def _init_weights(model):

@@ -19,7 +19,7 @@ the channel-split unit designed for measured speed (V2).
 from .. import nn
 from ..ops.functions import cat, split
 from ..nn import functional as F
-from ._common import check_input
+from ._common import check_input, conv_bn_act
 from ._torchvision import no_weights
 
 __all__ = ["ShuffleNetV1", "ShuffleNetV2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
@@ -27,10 +27,8 @@ __all__ = ["ShuffleNetV1", "ShuffleNetV2", "shufflenet_v2_x0_5", "shufflenet_v2_
 
 
 def _conv_bn(in_channels, out_channels, kernel_size=1, stride=1, groups=1, relu=False):
-    layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
-                        padding=kernel_size // 2, groups=groups, bias=False),
-              nn.BatchNorm2d(out_channels)]
-    return layers + [nn.ReLU()] if relu else layers
+    return conv_bn_act(in_channels, out_channels, kernel_size, stride, groups=groups,
+                       act=nn.ReLU if relu else None)
 
 
 class ShuffleUnit(nn.Module):
