@@ -77,7 +77,10 @@ def get_num_threads():
 
 
 def set_num_threads(n):
-    """Use ``n`` CPU threads from now on (or within a ``with`` block)."""
+    """Use ``n`` CPU threads from now on (or within a ``with`` block): the convolutions' worker
+    pool, and Numba's and BLAS's own thread counts for the work outside it.
+    (``MINITORCH_CNN_THREADS`` sizes the pool only; ``NUMBA_NUM_THREADS`` and
+    ``OPENBLAS_NUM_THREADS`` keep their own meaning until this is called.)"""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
     return _Setting("_num_threads", n)

@@ -223,33 +223,12 @@ class Tensor:
     def __neg__(self):
         return ew.NegFn.apply(self)
 
-    def __abs__(self):
-        return ew.AbsFn.apply(self)
-
-    def exp(self):
-        return ew.ExpFn.apply(self)
-
-    def log(self):
-        return ew.LogFn.apply(self)
-
-    def sqrt(self):
-        return ew.SqrtFn.apply(self)
-
-    def abs(self):
-        return ew.AbsFn.apply(self)
-
-    def clip(self, min=None, max=None):
-        if min is None and max is None:
-            raise ValueError("clip: at least one of min and max must be given")
-        return ew.ClipFn.apply(self, min=min, max=max)
-
-    clamp = clip
-
-    def maximum(self, other):
-        return ew.MaximumFn.apply(self, other)
-
-    def minimum(self, other):
-        return ew.MinimumFn.apply(self, other)
+    # the functions of ops/functions.py whose first argument is a tensor, as methods
+    exp, log, sqrt, abs, clip = (functions.exp, functions.log, functions.sqrt, functions.abs,
+                                 functions.clip)
+    __abs__, clamp, maximum, minimum = functions.abs, functions.clip, functions.maximum, \
+        functions.minimum
+    split, pad = functions.split, functions.pad
 
     # --- comparisons (no gradient) ------------------------------------------------------------
     def _compare(self, other, op):
@@ -346,12 +325,6 @@ class Tensor:
 
     def expand(self, *shape):
         return shape_ops.ExpandFn.apply(self, shape=_shape_args(shape))
-
-    def split(self, split_size_or_sections, dim=0):
-        return functions.split(self, split_size_or_sections, dim)
-
-    def pad(self, pad_width, value=0.0):
-        return functions.pad(self, pad_width, value)
 
     def __getitem__(self, key):
         if isinstance(key, Tensor):

@@ -71,7 +71,6 @@ def _executor():
     with _pool_lock:
         if _pool is None:
             threads = config.get_num_threads()
-            _cap_numba_and_blas(threads)
             blas_local = blas_set_local_threads() if threads > 1 and _numba_threadsafe() \
                 else None
             _pool = False if blas_local is None else concurrent.futures.ThreadPoolExecutor(

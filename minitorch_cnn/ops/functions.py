@@ -1,6 +1,7 @@
 """Functions on tensors, re-exported at the package top (``mt.cat``, ``mt.stack``, ``mt.where``
 ...): each is one tensor op of this tier (``elementwise``, ``linalg``, ``shape``) applied to its
-arguments, or a composition of Tensor methods (``split``).
+arguments, or a composition of Tensor methods (``split``). Those with a tensor first are also
+Tensor's methods (``x.exp()`` is ``exp(x)``).
 """
 import numpy as np
 
@@ -80,4 +81,7 @@ def abs(x):
 
 
 def clip(x, min=None, max=None):
-    return x.clip(min, max)
+    """Elements of ``x`` limited to [min, max] (either bound may be None, not both)."""
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return ew.ClipFn.apply(x, min=min, max=max)
