@@ -11,7 +11,9 @@ def main(argv=None):
     parser.add_argument("--filter", help="only cases whose name contains this text")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per case (median)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--threads", type=int, default=None, help="torch's thread count")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads of both sides (mt.set_num_threads and "
+                             "torch.set_num_threads; default: each side's own default)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch side")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")

@@ -106,15 +106,18 @@ def _torch_side(*args, threads=None):
 
 def run(cases, repeat=5, device="cpu", with_torch=True, threads=None):
     """Time every case; returns a list of result dicts (also printed as a table)."""
+    import minitorch_cnn as mt
+    if threads:
+        mt.set_num_threads(threads)
     torch = _torch_side("--info", threads=threads) if with_torch else None
     sync = None
     if device == "cuda":
-        import minitorch_cnn as mt
         sync = lambda: mt.backend.synchronize(mt.Device("cuda"))  # noqa: E731
     gemm = gemm_gflops()
     about_torch = f"{torch['version']} ({torch['threads']} threads)" if torch else "absent"
     print(f"NumPy float32 GEMM (2048^2): {gemm:.1f} GFLOP/s (OPENBLAS_CORETYPE="
-          f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); torch: {about_torch}")
+          f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}); minitorch_cnn: "
+          f"{mt.get_num_threads()} threads; torch: {about_torch}")
     header = f"{'case':<52} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'GFLOP/s':>8} {'MiB':>7}"
     print(header)
     print("-" * len(header))
@@ -128,7 +131,8 @@ def run(cases, repeat=5, device="cpu", with_torch=True, threads=None):
         row = {"case": case.name, "group": case.group, "device": device, "ours_ms": ours,
                "torch_ms": theirs, "ratio": ours / theirs if theirs == theirs else None,
                "gflops": case.flops / (ours * 1e-3) / 1e9 if case.flops else None,
-               "peak_extra_mib": memory, "numpy_gemm_gflops": gemm}
+               "peak_extra_mib": memory, "numpy_gemm_gflops": gemm,
+               "threads": mt.get_num_threads(), "torch_threads": torch and torch["threads"]}
         results.append(row)
         ratio = f"{row['ratio']:.2f}" if row["ratio"] else "-"
         gflops = f"{row['gflops']:.1f}" if row["gflops"] else "-"
