@@ -13,12 +13,13 @@ import sys
 import time
 from types import SimpleNamespace
 
+from ..random import manual_seed
+from . import mpi
+from .child import as_tensor_dataset
 from .search import LocalEvaluator, search
 from .space import STRIDES, SearchSpace
-from .strategies import Reinforce, RandomSearch
-from .trials import CONFIG, load_json, write_json
-from .child import as_tensor_dataset
-from . import mpi
+from .strategies import RandomSearch, Reinforce
+from .trials import CONFIG, check_fresh, load_json, write_json
 
 # what --resume takes from the stopped search (all but --trials, --out and --device)
 RUN_CONFIG = ("strategy", "layers", "child_epochs", "limit", "seed", "batch", "dataset",
@@ -79,8 +80,7 @@ def run(args):
     workers = comm.Get_size() - 1 if comm is not None else 0
     if args.batch is None:
         args.batch = max(workers, 1)
-    import minitorch_cnn as mt
-    mt.manual_seed(args.seed)
+    manual_seed(args.seed)
     space = SearchSpace(args.layers, strides=tuple(sorted(set(args.strides))))
     train_set, val_set, channels, num_classes = _data(args)
     evaluator = LocalEvaluator(train_set, val_set, channels, num_classes, args.child_epochs,
@@ -88,25 +88,32 @@ def run(args):
     if comm is not None and comm.Get_rank() > 0:
         mpi.serve(comm, evaluator)
         return 0
+    dispatcher = mpi.Dispatcher(comm) if workers else None
+    try:  # whatever happens on rank 0, the workers are told to stop
+        return _lead(args, space, dispatcher or evaluator, max(workers, 1), channels,
+                     num_classes, len(train_set), len(val_set))
+    finally:
+        if dispatcher is not None:
+            dispatcher.close()
+
+
+def _lead(args, space, evaluate, trainers, channels, num_classes, n_train, n_val):
+    """Rank 0 (or the only process): the strategy, the files and the loop."""
     if args.strategy == "reinforce":
         strategy = Reinforce(space, lr=args.lr, entropy_weight=args.entropy)
     else:
         strategy = RandomSearch(space, seed=args.seed)
     os.makedirs(args.out, exist_ok=True)
     if not args.resume:
-        write_json(config_path, {k: getattr(args, k) for k in RUN_CONFIG})
-    evaluate = mpi.Dispatcher(comm) if workers else evaluator
+        check_fresh(args.out)
+        write_json(os.path.join(args.out, CONFIG), {k: getattr(args, k) for k in RUN_CONFIG})
     print(f"nas: {args.strategy} search, {args.trials} trials of {args.layers}-layer children, "
-          f"{len(train_set)} training / {len(val_set)} validation images, "
-          f"{args.child_epochs} child epoch(s), {max(workers, 1)} child trainer(s)", flush=True)
+          f"{n_train} training / {n_val} validation images, {args.child_epochs} child "
+          f"epoch(s), {trainers} child trainer(s)", flush=True)
     began = time.perf_counter()
-    try:
-        search(strategy, evaluate, args.trials, args.out, args.batch, args.resume,
-               meta={"in_channels": channels, "num_classes": num_classes},
-               log=lambda s: print(s, flush=True))
-    finally:
-        if workers:
-            evaluate.close()
+    search(strategy, evaluate, args.trials, args.out, args.batch, args.resume,
+           meta={"in_channels": channels, "num_classes": num_classes},
+           log=lambda s: print(s, flush=True))
     print(f"wall time {time.perf_counter() - began:.1f} s; train the best with: python -m "
           f"minitorch_cnn train --model nas:{os.path.join(args.out, 'best.json')}")
     return 0

@@ -12,8 +12,8 @@ import time
 
 from ..serialization import load, save
 from .child import child_seed, train_child
-from .trials import (BEST, STATE, TRIALS, append_trials, best_of, read_trials, rewrite_trials,
-                     write_json)
+from .trials import (BEST, STATE, TRIALS, append_trials, best_of, check_fresh, read_trials,
+                     rewrite_trials, write_json)
 
 
 class LocalEvaluator:
@@ -64,13 +64,9 @@ def search(strategy, evaluate, trials, out, batch=1, resume=False, meta=None, lo
         raise ValueError(f"search: trials and batch must be positive, got {trials}, {batch}")
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, TRIALS)
-    if resume:
-        records = _restore(out, strategy)
-    elif os.path.exists(path) and os.path.getsize(path):
-        raise ValueError(f"{path} exists: pass --resume to continue that search, or choose "
-                         f"another --out")
-    else:
-        records = []
+    if not resume:
+        check_fresh(out)
+    records = _restore(out, strategy) if resume else []
     if records:
         log(f"resumed after trial {len(records)} of {out}")
     began = time.perf_counter()

@@ -39,6 +39,14 @@ def write_json(path, obj):
         raise
 
 
+def check_fresh(out):
+    """A ValueError if ``out`` already holds a search (a new one would write over it)."""
+    path = os.path.join(out, TRIALS)
+    if os.path.exists(path) and os.path.getsize(path):
+        raise ValueError(f"{path} exists: pass --resume to continue that search, or choose "
+                         f"another --out")
+
+
 def append_trials(path, records):
     """Append one line per record to the log ``path`` (flushed to disk before returning)."""
     with open(path, "a") as f:
