@@ -219,3 +219,22 @@ def test_mpi_run_equals_one_process(tmp_path):
     single = _search(tmp_path / "one", "--trials", "4", "--batch", "2")
     assert [(r["arch"], r["reward"]) for r in parallel] == [(r["arch"], r["reward"])
                                                              for r in single]
+
+
+def test_plot_nas_compares_searches(tmp_path):
+    pytest.importorskip("matplotlib")
+    from minitorch_cnn import viz
+    folders = []
+    for name, rewards in (("reinforce", [0.2, 0.5, 0.4]), ("random", [0.3, 0.1, 0.6])):
+        folder = tmp_path / name
+        folder.mkdir()
+        trials.append_trials(folder / "trials.jsonl", [
+            {"trial": i, "strategy": name, "arch": {}, "reward": r, "params": 1, "seconds": 0.1}
+            for i, r in enumerate(rewards)])
+        folders.append(str(folder))
+    out = tmp_path / "nas.png"
+    assert viz.main(["nas", *folders, "--out", str(out)]) == 0
+    assert out.stat().st_size > 0
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "trials.jsonl").write_text("{oops\n")
+    assert viz.main(["nas", str(tmp_path / "bad")]) == 2
