@@ -126,3 +126,6 @@ def main(argv=None):
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the finished rounds are on disk; the one running is run again
+        print(f"\ninterrupted: continue with --resume --out {args.out}", file=sys.stderr)
+        return 130
