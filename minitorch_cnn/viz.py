@@ -271,10 +271,13 @@ def plot_nas_searches(folders, out, title=None):
             raise ValueError(f"{os.path.join(folder, TRIALS)} holds no trials")
         trial = np.arange(1, len(records) + 1)
         reward = np.array([r["reward"] for r in records])
-        label = f"{records[0].get('strategy', '?')} ({os.path.basename(os.path.normpath(folder))})"
+        strategy, name = records[0].get("strategy", "?"), os.path.basename(
+            os.path.normpath(folder))
+        label = strategy if name == strategy else f"{strategy} ({name})"
         line, = ax.step(trial, np.maximum.accumulate(reward), where="post", label=label)
         ax.plot(trial, reward, ".", color=line.get_color(), alpha=0.4)
     ax.set_xlabel("trial")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("validation accuracy (best so far; dots: each child)")
     ax.set_title(title or "architecture search")
     ax.legend()

@@ -184,6 +184,7 @@ def test_three_trial_search_end_to_end_and_resume(tmp_path, capsys):
     assert [r["reward"] for r in again] == [r["reward"] for r in whole]
 
 
+@pytest.mark.slow
 def test_random_search_and_train_command(tmp_path):
     records = _search(tmp_path, "--strategy", "random", "--strides", "1")
     assert all(layer["stride"] == 1 for r in records for layer in r["arch"]["layers"])
