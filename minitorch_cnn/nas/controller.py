@@ -24,6 +24,7 @@ from ..creation import tensor, zeros
 from ..distributions import Categorical
 from ..nn import functional as F
 from ..tensor import cat, stack
+from .space import LAYER_KEYS
 
 HIDDEN_SIZE = 35  # the paper's controller: 2 layers of 35 hidden units
 NUM_LAYERS = 2
@@ -74,6 +75,8 @@ class Controller(nn.Module):
         return value.numpy()
 
     def _run(self, arch):
+        """Walk the decisions of every layer, sampling each (``arch`` None) or replaying
+        ``arch``'s; returns (the arch, the steps)."""
         if arch is not None:
             self.space.validate(arch)
         steps, layers, anchors, keys = [], [], [], []
@@ -91,14 +94,13 @@ class Controller(nn.Module):
             if i:
                 a = self.v(F.tanh(stack(keys).reshape(i, self.hidden_size)
                                 + self.w_curr(h))).reshape(i, 1)
-                logits = cat([zeros(i, 1, dtype=a.dtype), a], axis=1)
+                logits = cat([zeros(i, 1, dtype=a.dtype, device=a.device), a], axis=1)
                 given = None if arch is None else [int(j in arch["layers"][i]["inputs"])
                                                    for j in range(i)]
                 chosen = [j for j, c in enumerate(self._decide("inputs", logits, given, steps))
                           if c]
             layer["inputs"] = chosen
-            layers.append({k: layer[k] for k in ("filter_height", "filter_width",
-                                                 "num_filters", "stride", "inputs")})
+            layers.append({k: layer[k] for k in LAYER_KEYS})
             anchors.append(h)
             keys.append(self.w_prev(h))
             x = (sum(anchors[j] for j in chosen) * (1.0 / len(chosen)) if chosen
