@@ -262,3 +262,10 @@ def test_registry_does_not_import_nas_until_asked():
                          env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "True"
+
+
+def test_bad_command_arguments(tmp_path, capsys):
+    assert command.main(["--trials", "0", "--out", str(tmp_path)]) == 2
+    assert "--trials must be at least 1, got 0" in capsys.readouterr().err
+    assert command.main(["--resume", "--out", str(tmp_path / "none")]) == 2
+    assert "nothing to resume" in capsys.readouterr().err

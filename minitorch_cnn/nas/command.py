@@ -69,6 +69,10 @@ def _data(args):
 
 
 def run(args):
+    for name in ("trials", "layers", "child_epochs", "batch"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     config_path = os.path.join(args.out, CONFIG)
     if args.resume:
         if not os.path.exists(config_path):
