@@ -27,14 +27,15 @@ def test_seeded_samples_repeat():
     assert (a == b).all()
 
 
-def test_log_prob_and_entropy(rng):
-    logits = make(rng, 3, 4)
+def test_log_prob_and_entropy(rng, device):
+    logits = make(rng, 3, 4, device=device)
     dist = Categorical(logits=logits)
     p = np.exp(logits.numpy()) / np.exp(logits.numpy()).sum(-1, keepdims=True)
     value = np.array([2, 0, 3])
     assert_close(dist.log_prob(mt.tensor(value)), np.log(p[np.arange(3), value]), rtol=1e-12)
     assert_close(dist.entropy(), -(p * np.log(p)).sum(-1), rtol=1e-12)
     assert_close(dist.probs, p, rtol=1e-12)
+    assert dist.sample((5,)).shape == (5, 3) and dist.sample().device == logits.device
     # grad log p(a) with respect to the logits is one_hot(a) - softmax(logits)
     dist.log_prob(mt.tensor(value)).sum().backward()
     assert_close(logits.grad, np.eye(4)[value] - p, rtol=1e-12)

@@ -24,10 +24,10 @@ def naive_lstm(x, h, c, w_ih, w_hh, b_ih, b_hh):
     return np.stack(ys), h, c
 
 
-def test_lstm_layer_against_naive_loop_and_gradcheck(rng):
-    x, h0, c0 = make(rng, 4, 2, 3), make(rng, 2, 5), make(rng, 2, 5)
-    w_ih, w_hh = make(rng, 20, 3), make(rng, 20, 5)
-    b_ih, b_hh = make(rng, 20), make(rng, 20)
+def test_lstm_layer_against_naive_loop_and_gradcheck(rng, device):
+    x, h0, c0 = (make(rng, *s, device=device) for s in ((4, 2, 3), (2, 5), (2, 5)))
+    w_ih, w_hh = make(rng, 20, 3, device=device), make(rng, 20, 5, device=device)
+    b_ih, b_hh = make(rng, 20, device=device), make(rng, 20, device=device)
     args = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     y, h, c = LSTMLayerFn.apply(*args)
     for ours, expected in zip((y, h, c), naive_lstm(*(a.numpy() for a in args))):
@@ -75,20 +75,20 @@ def test_lstm_dropout_only_in_training():
     assert not np.allclose(a.numpy(), c.numpy())
 
 
-def test_embedding_forward_backward_and_padding(rng):
-    emb = mt.nn.Embedding(5, 3, padding_idx=4).double()
+def test_embedding_forward_backward_and_padding(rng, device):
+    emb = mt.nn.Embedding(5, 3, padding_idx=4).double().to(device)
     assert_close(emb.weight[4], np.zeros(3))
     idx = np.array([[0, 2, 2], [4, 1, 0]])
-    y = emb(mt.tensor(idx))
-    assert y.shape == (2, 3, 3)
+    y = emb(mt.tensor(idx, device=device))
+    assert y.shape == (2, 3, 3) and y.device == emb.weight.device
     assert_close(y, emb.weight.numpy()[idx])
     gy = rng.normal(size=y.shape)
-    y.backward(mt.tensor(gy))
+    y.backward(mt.tensor(gy, device=device))
     expected = np.zeros((5, 3))
     np.add.at(expected, idx, gy)
     expected[4] = 0
     assert_close(emb.weight.grad, expected, rtol=1e-12)
-    w = make(rng, 5, 3)
+    w = make(rng, 5, 3, device=device)
     assert mt.gradcheck(lambda w: F.embedding(idx, w), [w])
 
 
