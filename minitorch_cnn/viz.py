@@ -7,6 +7,7 @@ drawn, and its absence is a clear error that names the install command.
     python -m minitorch_cnn.viz filters --model LeNet5 --checkpoint runs/lenet5/checkpoint.npz
     python -m minitorch_cnn.viz features --model LeNet5 --checkpoint ... --image 3
     python -m minitorch_cnn.viz receptive-field --layers 3,3,3 --out rf.png
+    python -m minitorch_cnn.viz nas runs/nas-reinforce runs/nas-random --out nas.png
 """
 import argparse
 import csv
@@ -257,6 +258,33 @@ def sample_digit(index=0):
     return Tensor(image.reshape(1, 1, *image.shape[-2:])), int(label)
 
 
+# --- architecture searches ---------------------------------------------------------------------
+def plot_nas_searches(folders, out, title=None):
+    """Best-so-far reward against trials for the searches in ``folders`` (their
+    ``trials.jsonl``), each trial's own reward as a dot: strategies compared on one budget."""
+    from .nas.trials import TRIALS, read_trials
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for folder in folders:
+        records = read_trials(os.path.join(folder, TRIALS))
+        if not records:
+            raise ValueError(f"{os.path.join(folder, TRIALS)} holds no trials")
+        trial = np.arange(1, len(records) + 1)
+        reward = np.array([r["reward"] for r in records])
+        strategy, name = records[0].get("strategy", "?"), os.path.basename(
+            os.path.normpath(folder))
+        label = strategy if name == strategy else f"{strategy} ({name})"
+        line, = ax.step(trial, np.maximum.accumulate(reward), where="post", label=label)
+        ax.plot(trial, reward, ".", color=line.get_color(), alpha=0.4)
+    ax.set_xlabel("trial")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylabel("validation accuracy (best so far; dots: each child)")
+    ax.set_title(title or "architecture search")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(fig, out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minitorch_cnn.viz", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -277,6 +305,9 @@ def main(argv=None):
     p.add_argument("--layers", default="3,3,3",
                    help="kernel[/stride[/dilation]] per layer, comma separated")
     p.add_argument("--out", default="receptive_field.png")
+    p = sub.add_parser("nas", help="best-so-far reward against trials of architecture searches")
+    p.add_argument("folders", nargs="+", metavar="DIR", help="folders written by the nas command")
+    p.add_argument("--out", default="nas.png")
     args = parser.parse_args(argv)
     try:
         print(_run(args))
@@ -289,6 +320,8 @@ def main(argv=None):
 def _run(args):
     if args.what == "curves":
         return plot_training_curves(args.metrics, args.out)
+    if args.what == "nas":
+        return plot_nas_searches(args.folders, args.out)
     if args.what in ("filters", "features"):
         name, conv = first_conv(_model(args.model, args.checkpoint))
         if args.what == "filters":

@@ -149,3 +149,15 @@ def _returns_module(fn):
     """Whether a function of ``models`` is a model factory (``vgg16``, ``VGG16``): by its
     module, which is one of the zoo's files."""
     return getattr(fn, "__module__", "").startswith(__package__ + ".")
+
+
+# --- models in files ------------------------------------------------------------------------
+def _nas_model(path, **kwargs):
+    """``nas:DIR/best.json``: an architecture found by ``python -m minitorch_cnn nas`` (the nas
+    package is imported only when such a name is asked for)."""
+    from ..nas.trials import load_model
+    return load_model(path, **kwargs)
+
+
+register_prefix("nas", _nas_model, help="nas:DIR/best.json, an architecture found by the nas "
+                                        "command")

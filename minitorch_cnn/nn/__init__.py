@@ -20,3 +20,6 @@ from .dropout import Dropout, Dropout2d
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 # --- graphs ---
 from .graph import GraphConv
+# --- recurrent and embedding ---
+from .rnn import LSTM, LSTMCell
+from .sparse import Embedding
