@@ -8,7 +8,8 @@ device's seeded generator (``mt.manual_seed``), so a seeded run samples the same
 import numpy as np
 
 from .random import generator
-from .tensor import Tensor, clip, log
+from .ops.functions import clip, log
+from .tensor import Tensor
 from .nn import functional as F
 
 

@@ -35,10 +35,11 @@ LAYERS = {
     "minitorch_cnn.serialization": 6,
     "minitorch_cnn.nn.functional": 7,
     "minitorch_cnn.nn": 8,
-    "minitorch_cnn.optim": 9, "minitorch_cnn.data": 9,
+    "minitorch_cnn.optim": 9, "minitorch_cnn.data": 9, "minitorch_cnn.distributions": 9,
     "minitorch_cnn.models": 11,
-    "minitorch_cnn.summary": 12,
+    "minitorch_cnn.summary": 12, "minitorch_cnn.nas": 12,
     "minitorch_cnn.train": 13, "minitorch_cnn.viz": 13, "minitorch_cnn.exercises": 13,
+    "minitorch_cnn.nas.command": 13,
     "minitorch_cnn.__main__": 13,
 }
 COMMANDS = 13

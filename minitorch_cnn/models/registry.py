@@ -7,12 +7,15 @@ arguments (``lenet5-relu``). Names are case-insensitive; where two differ only i
 (``AlexNet``, the paper's, and ``alexnet``, torchvision's), the exact spelling picks, and any
 other spelling gets the first in sorted order (the capitalised, paper one). Other packages add
 theirs with ``register``; a name with a prefix (``nas:DIR/best.json``) goes to the builder
-registered for that prefix with ``register_prefix``.
+registered for that prefix with ``register_prefix``. The packages above the models that provide
+prefixes are listed by name in ``_PLUGINS`` and imported when their prefix is first asked for
+(they register themselves), so that the registry never imports upward.
 
 ``create(name, **kwargs)`` builds a model and records on it (``model.model_spec``) its
 canonical name and every constructor argument given, so that a checkpoint can rebuild exactly
 this model.
 """
+import importlib
 import inspect
 from dataclasses import dataclass, field
 
@@ -36,7 +39,8 @@ class ModelEntry:
 
 _ENTRIES = {}   # name -> ModelEntry
 _FOLDED = {}    # lower-case name -> the name it resolves to
-_PREFIXES = {}  # prefix -> (builder(rest, **kwargs) -> Module, help text)
+_PREFIXES = {}  # prefix -> (builder(rest, **kwargs) -> Module, help text, input size)
+_PLUGINS = {"nas": "minitorch_cnn.nas"}  # prefix -> the package that registers it
 
 
 def register(name, factory, input_size=DEFAULT_INPUT_SIZE, **fixed):
@@ -48,15 +52,26 @@ def register(name, factory, input_size=DEFAULT_INPUT_SIZE, **fixed):
     return factory
 
 
-def register_prefix(prefix, builder, help=""):
+def register_prefix(prefix, builder, help="", input_size=DEFAULT_INPUT_SIZE):
     """Make ``prefix:REST`` build ``builder(REST, **kwargs)`` (for models that live in files)."""
-    _PREFIXES[prefix] = (builder, help)
+    _PREFIXES[prefix] = (builder, help, tuple(input_size))
+
+
+def _prefixed(name):
+    """The (builder, help, input size) of ``name``'s prefix, or None for a plain name."""
+    prefix, sep, _ = name.partition(":") if isinstance(name, str) else ("", "", "")
+    if not sep:
+        return None
+    if prefix not in _PREFIXES and prefix in _PLUGINS:
+        importlib.import_module(_PLUGINS[prefix])
+    return _PREFIXES.get(prefix)
 
 
 def names():
     """Every registered name, sorted case-insensitively (prefixes shown as ``prefix:...``)."""
     _populate()
-    return sorted([e.name for e in _ENTRIES.values()] + [f"{p}:..." for p in _PREFIXES],
+    return sorted([e.name for e in _ENTRIES.values()]
+                  + [f"{p}:..." for p in {*_PREFIXES, *_PLUGINS}],
                   key=str.lower)
 
 
@@ -74,9 +89,9 @@ def entry(name):
 def create(name, **kwargs):
     """Build the model registered as ``name`` with ``kwargs`` on top of the name's fixed
     arguments, and record both on it as ``model.model_spec``."""
-    prefix, sep, rest = name.partition(":")
-    if sep and prefix in _PREFIXES:
-        model = _PREFIXES[prefix][0](rest, **kwargs)
+    prefixed = _prefixed(name)
+    if prefixed is not None:
+        model = prefixed[0](name.partition(":")[2], **kwargs)
         canonical, arguments = name, dict(kwargs)
     else:
         e = entry(name)
@@ -90,21 +105,20 @@ def create(name, **kwargs):
 def create_for_data(name, num_classes, in_channels, **kwargs):
     """``create`` for a data set of ``num_classes`` classes and ``in_channels`` channels:
     ``in_channels`` is passed only to models that take it (the others see RGB)."""
-    prefix, sep, _ = name.partition(":")
-    if not (sep and prefix in _PREFIXES) and not entry(name).accepts("in_channels"):
+    if _prefixed(name) is None and not entry(name).accepts("in_channels"):
         return create(name, num_classes=num_classes, **kwargs)
     return create(name, num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
 def accepts_in_channels(name):
     """Whether the model ``name`` can be built for a number of input channels other than 3."""
-    prefix, sep, _ = name.partition(":")
-    return bool(sep and prefix in _PREFIXES) or entry(name).accepts("in_channels")
+    return _prefixed(name) is not None or entry(name).accepts("in_channels")
 
 
 def input_size(name):
     """The (C, H, W) input the model ``name`` is made for."""
-    return entry(name).input_size
+    prefixed = _prefixed(name)
+    return prefixed[2] if prefixed is not None else entry(name).input_size
 
 
 # --- the zoo --------------------------------------------------------------------------------
@@ -149,15 +163,3 @@ def _returns_module(fn):
     """Whether a function of ``models`` is a model factory (``vgg16``, ``VGG16``): by its
     module, which is one of the zoo's files."""
     return getattr(fn, "__module__", "").startswith(__package__ + ".")
-
-
-# --- models in files ------------------------------------------------------------------------
-def _nas_model(path, **kwargs):
-    """``nas:DIR/best.json``: an architecture found by ``python -m minitorch_cnn nas`` (the nas
-    package is imported only when such a name is asked for)."""
-    from ..nas.trials import load_model
-    return load_model(path, **kwargs)
-
-
-register_prefix("nas", _nas_model, help="nas:DIR/best.json, an architecture found by the nas "
-                                        "command")

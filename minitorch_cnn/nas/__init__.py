@@ -10,3 +10,8 @@ a random-search baseline, over a small CNN space; ``python -m minitorch_cnn nas`
 from .build import NASNet, build
 from .controller import Controller
 from .space import SearchSpace, validate
+from .trials import load_model
+from ..models import registry
+
+registry.register_prefix("nas", load_model, input_size=(1, 28, 28),
+                         help="nas:DIR/best.json, an architecture found by the nas command")

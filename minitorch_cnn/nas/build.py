@@ -13,7 +13,7 @@ classifier is global average pooling of each loose end, concatenated, and one li
 """
 from .. import nn
 from ..nn import functional as F
-from ..tensor import cat
+from ..ops.functions import cat
 from .space import validate
 
 

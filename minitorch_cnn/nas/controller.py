@@ -23,7 +23,7 @@ from ..autograd import no_grad
 from ..creation import tensor, zeros
 from ..distributions import Categorical
 from ..nn import functional as F
-from ..tensor import cat, stack
+from ..ops.functions import cat, stack
 from .space import LAYER_KEYS
 
 HIDDEN_SIZE = 35  # the paper's controller: 2 layers of 35 hidden units

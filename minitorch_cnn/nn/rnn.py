@@ -10,7 +10,7 @@ import math
 
 from .. import creation
 from ..ops.rnn import lstm_layer
-from ..tensor import stack
+from ..ops.functions import stack
 from . import functional as F
 from . import init
 from .module import Module
