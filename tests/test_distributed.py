@@ -1,0 +1,129 @@
+"""minitorch_cnn.distributed, DistributedSampler, DistributedDataParallel and the gradient hooks
+they start from. The multi-process cases run once under ``mpiexec -n 2`` (tests/mpi_cases.py)
+and are skipped where mpi4py or mpiexec is missing (``pip install -e ".[distributed]"``)."""
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minitorch_cnn as mt
+from minitorch_cnn.data import DataLoader, DistributedSampler, TensorDataset
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HAVE_MPI = importlib.util.find_spec("mpi4py") is not None and shutil.which("mpiexec")
+needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason='needs pip install -e ".[distributed]"')
+
+
+def mpiexec(*args, timeout=240):
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               OMP_NUM_THREADS="1")
+    return subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "tests.mpi_cases",
+                           *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+# --- gradient hooks (single process) -----------------------------------------------------------
+def test_post_accumulate_grad_hook_runs_once_after_all_uses():
+    w = mt.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.numpy().copy()))
+    (w * w + 3 * w).sum().backward()  # three uses of w: one call, with the whole gradient
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], [5.0, 7.0])
+    handle.remove()
+    w.sum().backward()
+    assert len(seen) == 1
+
+
+def test_post_accumulate_grad_hook_only_on_leaves():
+    y = mt.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.register_post_accumulate_grad_hook(lambda t: None)
+
+
+# --- DistributedSampler ------------------------------------------------------------------------
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 4, False),
+                                                   (12, 4, False), (7, 2, True)])
+def test_distributed_sampler_partition(n, replicas, drop_last):
+    shares = [list(DistributedSampler(range(n), replicas, r, shuffle=False, drop_last=drop_last))
+              for r in range(replicas)]
+    size = n // replicas if drop_last else -(-n // replicas)
+    assert all(len(s) == size for s in shares)
+    flat = sorted(i for s in shares for i in s)
+    if drop_last:
+        assert len(set(flat)) == len(flat)
+    else:
+        assert set(flat) == set(range(n))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 5, False),
+                                                   (9, 2, True)])
+def test_distributed_sampler_matches_torch(n, replicas, drop_last):
+    torch_data = pytest.importorskip("torch.utils.data")
+    for r in range(replicas):
+        ours = DistributedSampler(range(n), replicas, r, shuffle=False, drop_last=drop_last)
+        theirs = torch_data.DistributedSampler(range(n), replicas, r, shuffle=False,
+                                               drop_last=drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+
+
+def test_distributed_sampler_shuffles_per_epoch_and_rejects_bad_rank():
+    a, b = (DistributedSampler(range(20), 2, r, seed=1) for r in range(2))
+    first = list(a) + list(b)
+    assert sorted(first) == list(range(20))
+    a.set_epoch(1)
+    assert list(a) != first[:10]
+    with pytest.raises(ValueError, match="rank"):
+        DistributedSampler(range(4), 2, 2)
+
+
+def test_dataloader_takes_a_sampler():
+    data = TensorDataset(mt.arange(10.0))
+    loader = DataLoader(data, batch_size=2, sampler=DistributedSampler(data, 2, 1, shuffle=False))
+    assert len(loader) == 3
+    assert [b[0].tolist() for b in loader] == [[1.0, 3.0], [5.0, 7.0], [9.0]]
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        DataLoader(data, sampler=[0], shuffle=True)
+
+
+def test_distributed_needs_a_group():
+    import minitorch_cnn.distributed as dist
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        dist.get_rank()
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        DistributedSampler(range(4))
+
+
+# --- two processes -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cases():
+    run = mpiexec()
+    results = {}
+    for line in run.stdout.splitlines():
+        if line.startswith("CASE "):
+            _, name, verdict = line.split(" ", 2)
+            results[name] = verdict
+    assert run.returncode == 0 and results, run.stdout + run.stderr
+    return results
+
+
+@needs_mpi
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["primitives", "sampler_default_group", "ddp_sgd_momentum",
+                                  "ddp_adam", "ddp_float64_exact", "ddp_no_sync",
+                                  "ddp_shape_mismatch"])
+def test_two_processes(cases, name):
+    assert cases.get(name) == "ok", cases.get(name)
+
+
+@needs_mpi
+def test_a_rank_that_raises_aborts_the_others():
+    run = mpiexec("fault_raise", timeout=60)  # rank 0 would wait forever in an allreduce
+    assert run.returncode != 0
+    assert "rank 1 failed on purpose" in run.stderr and "MPI_Abort" in run.stderr
+    assert "not aborted" not in run.stdout
