@@ -99,6 +99,20 @@ def test_distributed_needs_a_group():
         DistributedSampler(range(4))
 
 
+def test_warm_up_ramps_from_one_kth_of_the_scaled_rate():
+    from minitorch_cnn.train_distributed import WarmUp
+    p = mt.nn.Parameter(mt.zeros(1))
+    opt = WarmUp(mt.optim.SGD([p], lr=0.4), steps=2, k=4)
+    used = []
+    for _ in range(3):
+        before = p.item()
+        p.grad = mt.ones(1)
+        opt.step()
+        used.append(before - p.item())
+    np.testing.assert_allclose(used, [0.1, 0.25, 0.4], rtol=1e-6)
+    assert opt.param_groups[0]["lr"] == 0.4
+
+
 # --- two processes -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cases():
@@ -127,3 +141,23 @@ def test_a_rank_that_raises_aborts_the_others():
     assert run.returncode != 0
     assert "rank 1 failed on purpose" in run.stderr and "MPI_Abort" in run.stderr
     assert "not aborted" not in run.stdout
+
+
+@needs_mpi
+@pytest.mark.slow
+def test_train_distributed_then_resume_on_one_process(tmp_path):
+    common = ["--epochs", "1", "--limit", "256", "--test-limit", "64", "--val-fraction", "0",
+              "--batch-size", "32", "--workers", "0", "--scheduler", "none",
+              "--out", str(tmp_path)]
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    run = subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "minitorch_cnn", "train",
+                          "--distributed", *common], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=240)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("distributed: 2 ranks, global batch 64") == 1  # rank 0 only
+    ckpt = mt.load(str(tmp_path / "last.npz"))
+    assert not any(k.startswith("module.") for k in ckpt["model"])
+    from minitorch_cnn.train import main
+    common[1] = "2"
+    assert main(["--resume", str(tmp_path / "last.npz"), *common]) == 0
+    assert mt.load(str(tmp_path / "last.npz"))["epoch"] == 2
