@@ -170,6 +170,37 @@ def ddp_shape_mismatch():
         raise AssertionError("no ValueError for different shapes")
 
 
+@case
+def sync_batchnorm_equals_global_batch():
+    """DDP + SyncBatchNorm on 2 ranks of 4 == BatchNorm2d on one process of 8 (float64)."""
+    x, y = toy_data("float64", 8)
+    rank = dist.get_rank()
+
+    def net():
+        mt.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(3 * 4 * 4, 3)).to(np.dtype("float64"))
+    model = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(net()))
+    assert type(model.module[1]).__name__ == "SyncBatchNorm"
+    reference = net()
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    mine = slice(4 * rank, 4 * rank + 4)
+    for _ in range(2):
+        opt.zero_grad()
+        F.cross_entropy(model(mt.tensor(x[mine])), mt.tensor(y[mine])).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        F.cross_entropy(reference(mt.tensor(x)), mt.tensor(y)).backward()
+        ref_opt.step()
+    ours, theirs = model.module.state_dict(), reference.state_dict()
+    for key in theirs:
+        close(ours[key].numpy(), theirs[key].numpy(), 1e-10, 1e-12, key)
+    model.eval()
+    reference.eval()
+    close(model(mt.tensor(x)).numpy(), reference(mt.tensor(x)).numpy(), 1e-10, 1e-12, "eval")
+
+
 def fault_raise():
     """Rank 1 raises; rank 0 waits in an allreduce and must be aborted, not hang."""
     if dist.get_rank() == 1:

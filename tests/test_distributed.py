@@ -45,6 +45,37 @@ def test_post_accumulate_grad_hook_only_on_leaves():
         y.register_post_accumulate_grad_hook(lambda t: None)
 
 
+# --- SyncBatchNorm (single process: plain batch norm) ---------------------------------------------
+def test_sync_batch_norm_fn_gradcheck_as_one_rank():
+    from minitorch_cnn.ops.sync_batch_norm import SyncBatchNormFn, sync_batch_stats
+    mt.manual_seed(0)
+    args = (mt.randn(4, 3, 2, 2).double().requires_grad_(),
+            mt.randn(3).double().requires_grad_(), mt.randn(3).double().requires_grad_())
+
+    def one_rank(x, w, b):
+        mean, var, count = sync_batch_stats(x.data, lambda a: a[None])
+        return SyncBatchNormFn.apply(x, w, b, mean, var, count=count, all_reduce=lambda a: a)
+    assert mt.gradcheck(one_rank, args)
+    np.testing.assert_allclose(one_rank(*args).numpy(),
+                               mt.nn.functional.batch_norm(*args[:1], None, None, *args[1:],
+                                                           True).numpy(), atol=1e-12)
+
+
+def test_convert_sync_batchnorm_keeps_order_weights_and_outputs():
+    mt.manual_seed(0)
+    model = mt.nn.Sequential(mt.nn.Conv2d(1, 2, 3), mt.nn.BatchNorm2d(2), mt.nn.ReLU(),
+                             mt.nn.Sequential(mt.nn.Flatten(), mt.nn.BatchNorm1d(8)))
+    x = mt.randn(3, 1, 4, 4)
+    before = model(x).numpy()
+    keys = list(model.state_dict())
+    bn = model[1]
+    converted = mt.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert type(converted[1]) is mt.nn.SyncBatchNorm and type(converted[3][1]).__name__ == (
+        "SyncBatchNorm")
+    assert converted[1].weight is bn.weight and list(converted.state_dict()) == keys
+    np.testing.assert_allclose(converted(x).numpy(), before, rtol=1e-6)
+
+
 # --- DistributedSampler ------------------------------------------------------------------------
 @pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 4, False),
                                                    (12, 4, False), (7, 2, True)])
@@ -130,7 +161,7 @@ def cases():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["primitives", "sampler_default_group", "ddp_sgd_momentum",
                                   "ddp_adam", "ddp_float64_exact", "ddp_no_sync",
-                                  "ddp_shape_mismatch"])
+                                  "ddp_shape_mismatch", "sync_batchnorm_equals_global_batch"])
 def test_two_processes(cases, name):
     assert cases.get(name) == "ok", cases.get(name)
 

@@ -20,5 +20,6 @@ from .dropout import Dropout, Dropout2d
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 # --- graphs ---
 from .graph import GraphConv
-# --- data parallelism (mt.nn.parallel) ---
+# --- data parallelism (mt.nn.parallel, SyncBatchNorm) ---
+from .sync_batchnorm import SyncBatchNorm  # noqa: E402
 from . import parallel  # noqa: E402,F401
