@@ -201,6 +201,51 @@ def sync_batchnorm_equals_global_batch():
     close(model(mt.tensor(x)).numpy(), reference(mt.tensor(x)).numpy(), 1e-10, 1e-12, "eval")
 
 
+def two_tower_vs_alexnet():
+    """AlexNetTwoTower.from_alexnet(AlexNet) gives AlexNet's logits and gradients (float64):
+    one tower per rank under mpiexec -n 2, both towers in this process otherwise."""
+    from minitorch_cnn.models import AlexNet, AlexNetTwoTower
+    from minitorch_cnn.models._common import fc_head
+    mt.manual_seed(0)
+    alexnet = AlexNet(num_classes=10)
+    alexnet.classifier = fc_head(256 * 6 * 6, 10, hidden=32)  # narrow fc6/fc7: a quick test
+    for m in alexnet.modules():  # weights that make every layer matter at 1e-10
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.05)
+            nn.init.normal_(m.bias, 0.0, 0.1)
+    alexnet = alexnet.to(np.dtype("float64")).eval()
+    towers = AlexNetTwoTower.from_alexnet(alexnet).to(np.dtype("float64")).eval()
+    x = mt.tensor(np.random.default_rng(1).standard_normal((1, 3, 227, 227)))  # same on all ranks
+    y = mt.tensor([3])
+    logits, reference = towers(x), alexnet(x)
+    close(logits.numpy(), reference.numpy(), 1e-10, 0, "logits")
+    F.cross_entropy(logits, y).backward()
+    F.cross_entropy(reference, y).backward()
+    layers = {"conv1": alexnet.features[0], "conv2": alexnet.features[4],
+              "conv3": alexnet.features[8], "conv4": alexnet.features[10],
+              "conv5": alexnet.features[12], "fc6": alexnet.classifier[0],
+              "fc7": alexnet.classifier[3], "fc8": alexnet.classifier[6]}
+    for t in towers.tower_ids:
+        for name, full in layers.items():
+            part = getattr(towers.towers[str(t)], name)
+            for kind in ("weight", "bias"):
+                got, ref = getattr(part, kind), getattr(full, kind).grad.numpy()
+                if got is None:  # fc8's bias is tower 0's
+                    continue
+                n = got.shape[1] if name == "fc8" and kind == "weight" else got.shape[0]
+                ref = ref[:, n * t:n * (t + 1)] if name == "fc8" and kind == "weight" else (
+                    ref if name == "fc8" else ref[n * t:n * (t + 1)])
+                scale = np.abs(ref).max()
+                close(got.grad.numpy() / scale, ref / scale, 0, 1e-10, f"tower {t} {name} {kind}")
+    return towers
+
+
+@case
+def two_tower_one_per_rank():
+    towers = two_tower_vs_alexnet()
+    assert towers.tower_ids == (dist.get_rank(),)
+
+
 def fault_raise():
     """Rank 1 raises; rank 0 waits in an allreduce and must be aborted, not hang."""
     if dist.get_rank() == 1:

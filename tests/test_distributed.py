@@ -76,6 +76,21 @@ def test_convert_sync_batchnorm_keeps_order_weights_and_outputs():
     np.testing.assert_allclose(converted(x).numpy(), before, rtol=1e-6)
 
 
+# --- AlexNetTwoTower (both towers in this process) ----------------------------------------------
+@pytest.mark.slow
+def test_two_tower_alexnet_equals_alexnet_on_two_devices_of_one_process():
+    from mpi_cases import two_tower_vs_alexnet
+    towers = two_tower_vs_alexnet()
+    assert towers.tower_ids == (0, 1) and not towers.distributed
+
+
+def test_two_tower_exchanges_less_than_a_naive_split():
+    from minitorch_cnn.models import AlexNetTwoTower
+    counts = AlexNetTwoTower(num_classes=10, hidden=64).exchange_bytes(128)
+    assert counts["two_tower_total"] == sum(counts["two_tower"].values())
+    assert counts["two_tower_total"] < counts["naive_total"] / 2
+
+
 # --- DistributedSampler ------------------------------------------------------------------------
 @pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 4, False),
                                                    (12, 4, False), (7, 2, True)])
@@ -161,7 +176,8 @@ def cases():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["primitives", "sampler_default_group", "ddp_sgd_momentum",
                                   "ddp_adam", "ddp_float64_exact", "ddp_no_sync",
-                                  "ddp_shape_mismatch", "sync_batchnorm_equals_global_batch"])
+                                  "ddp_shape_mismatch", "sync_batchnorm_equals_global_batch",
+                                  "two_tower_one_per_rank"])
 def test_two_processes(cases, name):
     assert cases.get(name) == "ok", cases.get(name)
 

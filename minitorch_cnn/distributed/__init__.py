@@ -8,8 +8,9 @@ which brings ``mpiexec``).
 """
 from .process_group import (ReduceOp, Work, all_gather, all_gather_object, all_reduce, barrier,
                             broadcast, cuda_aware, destroy_process_group, get_rank,
-                            get_world_size, init_process_group, is_available, is_initialized)
+                            get_world_size, init_process_group, is_available, is_initialized,
+                            reduce_scatter)
 
 __all__ = ["ReduceOp", "Work", "all_gather", "all_gather_object", "all_reduce", "barrier",
            "broadcast", "cuda_aware", "destroy_process_group", "get_rank", "get_world_size",
-           "init_process_group", "is_available", "is_initialized"]
+           "init_process_group", "is_available", "is_initialized", "reduce_scatter"]

@@ -246,6 +246,36 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     return None
 
 
+def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``input_list`` (one tensor per rank, each of ``output``'s shape) over the ranks
+    and leave rank r's reduced ``input_list[r]`` in ``output`` (MPI_Reduce_scatter_block): half
+    the traffic of an all_reduce followed by taking one's own part."""
+    comm = _comm()
+    size = comm.Get_size()
+    out = _array(output, "reduce_scatter")
+    if len(input_list) != size:
+        raise ValueError(f"reduce_scatter: input_list must hold world_size={size} tensors, "
+                         f"got {len(input_list)}")
+    ins = [_array(t, "reduce_scatter") for t in input_list]
+    if any(i.shape != out.shape or i.dtype != out.dtype for i in ins):
+        raise ValueError(f"reduce_scatter: every input must have the output's shape "
+                         f"{out.shape} and dtype {out.dtype}")
+    mpi_op, mean = _mpi_op(op)
+    xp = backend.xp(out)
+    send = _Buffer(xp.stack(ins))
+    recv = _Buffer(out)
+
+    def finish():
+        if mean:
+            recv.mpi /= size
+        recv.finish()
+    if async_op:
+        return Work(comm.Ireduce_scatter_block(send.mpi, recv.mpi, op=mpi_op), finish)
+    comm.Reduce_scatter_block(send.mpi, recv.mpi, op=mpi_op)
+    finish()
+    return None
+
+
 def all_gather_object(object_list, obj, group=None):
     """Fill ``object_list`` with every rank's picklable ``obj``, in rank order."""
     gathered = _comm().allgather(obj)
