@@ -254,10 +254,18 @@ def fault_raise():
     print("rank 0 was not aborted", flush=True)
 
 
+def fault_kill():
+    """Rank 1 is killed (SIGKILL: no exception hook runs); mpiexec must end rank 0."""
+    if dist.get_rank() == 1:
+        os.kill(os.getpid(), 9)
+    dist.all_reduce(np.ones(3))
+    print("rank 0 was not aborted", flush=True)
+
+
 def main(names):
     dist.init_process_group("mpi")
-    if names == ["fault_raise"]:
-        fault_raise()
+    if names in (["fault_raise"], ["fault_kill"]):
+        {"fault_raise": fault_raise, "fault_kill": fault_kill}[names[0]]()
         return
     for name in names or list(CASES):
         try:

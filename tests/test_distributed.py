@@ -208,3 +208,9 @@ def test_train_distributed_then_resume_on_one_process(tmp_path):
     common[1] = "2"
     assert main(["--resume", str(tmp_path / "last.npz"), *common]) == 0
     assert mt.load(str(tmp_path / "last.npz"))["epoch"] == 2
+
+
+@needs_mpi
+def test_a_killed_rank_ends_the_others():
+    run = mpiexec("fault_kill", timeout=60)
+    assert run.returncode != 0 and "not aborted" not in run.stdout
