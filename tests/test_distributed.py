@@ -14,14 +14,17 @@ import minitorch_cnn as mt
 from minitorch_cnn.data import DataLoader, DistributedSampler, TensorDataset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HAVE_MPI = importlib.util.find_spec("mpi4py") is not None and shutil.which("mpiexec")
+# the mpiexec of the mpich wheel (next to this Python) before any other on the PATH
+_BESIDE = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+MPIEXEC = _BESIDE if os.path.exists(_BESIDE) else shutil.which("mpiexec")
+HAVE_MPI = importlib.util.find_spec("mpi4py") is not None and MPIEXEC is not None
 needs_mpi = pytest.mark.skipif(not HAVE_MPI, reason='needs pip install -e ".[distributed]"')
 
 
 def mpiexec(*args, timeout=240):
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                OMP_NUM_THREADS="1")
-    return subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "tests.mpi_cases",
+    return subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "tests.mpi_cases",
                            *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -197,7 +200,7 @@ def test_train_distributed_then_resume_on_one_process(tmp_path):
               "--batch-size", "32", "--workers", "0", "--scheduler", "none",
               "--out", str(tmp_path)]
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    run = subprocess.run(["mpiexec", "-n", "2", sys.executable, "-m", "minitorch_cnn", "train",
+    run = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "minitorch_cnn", "train",
                           "--distributed", *common], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=240)
     assert run.returncode == 0, run.stdout + run.stderr
