@@ -160,6 +160,20 @@ def ddp_no_sync():
 
 
 @case
+def ddp_broadcasts_buffers_each_training_forward():
+    model = DDP(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)))
+    bn = model.module[1]
+    bn.running_mean.data[...] = dist.get_rank() + 1.0  # ranks drift apart ...
+    bn.num_batches_tracked.data[...] = 10 * dist.get_rank()
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    model(mt.tensor(x))  # ... and the same forward on each starts from rank 0's buffers
+    both = []
+    dist.all_gather_object(both, (bn.running_mean.numpy(), bn.num_batches_tracked.item()))
+    close(both[0][0], both[1][0], 0, 0, "running_mean")
+    assert both[0][1] == both[1][1] == 1, both
+
+
+@case
 def ddp_shape_mismatch():
     width = 2 + dist.get_rank()
     try:

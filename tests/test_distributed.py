@@ -179,6 +179,7 @@ def cases():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["primitives", "sampler_default_group", "ddp_sgd_momentum",
                                   "ddp_adam", "ddp_float64_exact", "ddp_no_sync",
+                                  "ddp_broadcasts_buffers_each_training_forward",
                                   "ddp_shape_mismatch", "sync_batchnorm_equals_global_batch",
                                   "two_tower_one_per_rank"])
 def test_two_processes(cases, name):
