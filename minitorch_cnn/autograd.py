@@ -21,7 +21,9 @@ positional argument of ``forward`` (``None`` where there is none), each of its i
 ``backward()`` walks the graph in topological order with an explicit work list (Kahn's
 algorithm, no recursion), so chains of any depth work; gradients meeting at a tensor are summed,
 gradients of leaves accumulate in ``.grad``, and the graph is freed afterwards unless
-``retain_graph=True``.
+``retain_graph=True``. A leaf's post-accumulate-grad hooks (``Tensor.
+register_post_accumulate_grad_hook``) run once per backward, after its last use in the graph;
+until the first is registered, backward does not look for any.
 """
 import functools
 import itertools

@@ -56,6 +56,8 @@ class DistributedDataParallel(Module):
         broadcast_buffers: copy rank 0's buffers (batch-norm statistics) to all ranks at the
             start of every forward in training, as PyTorch's default.
         bucket_cap_mb: the size of a gradient bucket in MiB (PyTorch's default 25).
+    Move and cast the model (``.to``, ``.double()``) before wrapping it: the gradient buckets
+    take the parameters' dtypes at wrap time.
     ``comm_stats`` holds, for the last synchronised backward, the bytes reduced, the seconds
     the last hook spent waiting (communication not hidden behind backward) and the buckets.
     """
