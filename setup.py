@@ -19,6 +19,6 @@ setup(
         "oracle": ["torch==2.13.0"],
         "safetensors": ["safetensors"],
         "plot": ["matplotlib>=3.5"],
-        "distributed": ["mpi4py", "mpich"],
+        "distributed": ["mpi4py>=3.1", "mpich"],
     },
 )

@@ -21,13 +21,18 @@ positional argument of ``forward`` (``None`` where there is none), each of its i
 ``backward()`` walks the graph in topological order with an explicit work list (Kahn's
 algorithm, no recursion), so chains of any depth work; gradients meeting at a tensor are summed,
 gradients of leaves accumulate in ``.grad``, and the graph is freed afterwards unless
-``retain_graph=True``.
+``retain_graph=True``. A leaf's post-accumulate-grad hooks (``Tensor.
+register_post_accumulate_grad_hook``) run once per backward, after its last use in the graph;
+until the first is registered, backward does not look for any.
 """
 import functools
+import itertools
 
 from . import backend
 
 _grad_enabled = True
+_hooks_registered = False  # until a post-accumulate-grad hook exists, backward looks for none
+_hook_ids = itertools.count()
 
 
 def is_grad_enabled():
@@ -190,6 +195,56 @@ def _is_fresh(g, node, upstream, in_grads):
             and sum(h is not None and _owner(h) is owner for h in in_grads) == 1)
 
 
+class RemovableHandle:
+    """What registering a hook returns: ``remove()`` unregisters it."""
+
+    def __init__(self, hooks, key):
+        self._hooks, self._key = hooks, key
+
+    def remove(self):
+        self._hooks.pop(self._key, None)
+
+
+def add_post_accumulate_grad_hook(t, hook):
+    """Register ``hook(t)`` on the leaf ``t`` (``Tensor.register_post_accumulate_grad_hook``)."""
+    global _hooks_registered
+    hooks = getattr(t, "_post_accumulate_grad_hooks", None)
+    if hooks is None:
+        hooks = t._post_accumulate_grad_hooks = {}
+    key = next(_hook_ids)
+    hooks[key] = hook
+    _hooks_registered = True
+    return RemovableHandle(hooks, key)
+
+
+def _run_hooks(t):
+    hooks = getattr(t, "_post_accumulate_grad_hooks", None)
+    if hooks and t.grad is not None:
+        for hook in list(hooks.values()):
+            hook(t)
+
+
+def _hooked_leaf_uses(deps):
+    """For each leaf with post-accumulate-grad hooks: [the leaf, its uses in the graph]."""
+    uses = {}
+    for node in deps:
+        for t in node.inputs:
+            if t is not None and t._ctx is None and getattr(t, "_post_accumulate_grad_hooks",
+                                                            None):
+                uses.setdefault(id(t), [t, 0])[1] += 1
+    return uses
+
+
+def _leaf_used(uses, t):
+    """One use of the leaf ``t`` is done; after its last one, its hooks run."""
+    entry = uses.get(id(t))
+    if entry is not None:
+        entry[1] -= 1
+        if entry[1] == 0:
+            del uses[id(t)]
+            _run_hooks(t)
+
+
 def _graph_dependencies(root):
     """For each node reachable from ``root``: how many edges of the graph point into it."""
     deps, stack = {root: 0}, [root]
@@ -211,8 +266,11 @@ def run_backward(root, grad, retain_graph=False):
     """Backpropagate ``grad`` (an array of ``root``'s shape) from ``root`` to every leaf."""
     if root._ctx is None:
         _accumulate_leaf(root, grad)
+        if _hooks_registered:
+            _run_hooks(root)
         return
     deps = _graph_dependencies(root._ctx)
+    hooked = _hooked_leaf_uses(deps) if _hooks_registered else None
     buffers = {root._ctx: [None] * len(root._ctx.out_meta)}
     buffers[root._ctx][root._out_index] = grad
     ready = [root._ctx]
@@ -245,5 +303,7 @@ def run_backward(root, grad, retain_graph=False):
                 deps[t._ctx] -= 1
                 if deps[t._ctx] == 0:
                     ready.append(t._ctx)
+            elif hooked:
+                _leaf_used(hooked, t)
         if not retain_graph:
             node._release()

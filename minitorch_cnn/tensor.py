@@ -53,8 +53,9 @@ class Tensor:
     gradient (a Tensor or None), ``requires_grad`` whether ops on it are recorded.
     """
 
+    # _post_accumulate_grad_hooks stays unset until a hook is registered
     __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_out_index", "_device",
-                 "__weakref__")
+                 "_post_accumulate_grad_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy scalars and arrays on the left defer to Tensor's operators
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -211,6 +212,15 @@ class Tensor:
     def zero_(self):
         self.data[...] = 0
         return self
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` in each backward once this leaf's ``.grad`` holds all of that
+        backward's gradient (PyTorch's name). Returns a handle; ``handle.remove()`` drops the
+        hook. DistributedDataParallel starts its allreduce from these while backward runs."""
+        if self._ctx is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors "
+                               "accumulate .grad; this one was made by an op")
+        return autograd.add_post_accumulate_grad_hook(self, hook)
 
     # --- arithmetic: each operator pair is one op of ops/elementwise.py or ops/linalg.py ------
     __add__, __radd__ = _operator_pair(ew.AddFn, "add")

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 import minitorch_cnn as mt
 from minitorch_cnn import data, optim
+from minitorch_cnn import train_distributed as dist_run
 from minitorch_cnn.data import transforms as T
 from minitorch_cnn.models import registry
 from minitorch_cnn.nn import functional as F
@@ -169,10 +170,12 @@ def train(args):
         for key in RUN_CONFIG:  # the run goes on as it began
             setattr(args, key, ckpt["args"].get(key, getattr(args, key)))
     mt.manual_seed(args.seed)
+    rank, world = dist_run.start(args)
     device = get_device(args.device)
     train_set, val_set, test_set, num_classes, channels = build_data(args)
     model = registry.create_for_data(args.model, num_classes, channels).to(device)
     opt = build_optimizer(args, model)
+    dist_run.scale_lr(args, opt, world)
     scheduler = build_scheduler(args, opt)
     loaders = [data.DataLoader(d, args.batch_size, shuffle=shuffle, seed=args.seed,
                                num_workers=args.workers)
@@ -191,12 +194,16 @@ def train(args):
     print(f"{type(model).__name__}: {sum(p.numel() for p in model.parameters()):,} parameters; "
           f"{len(train_set)} training, {len(val_set)} validation, {len(test_set)} test images; "
           f"device {device}")
+    if getattr(args, "distributed", False):
+        model, loaders[0], opt = dist_run.wrap(args, model, train_set, opt, start, args.workers)
+        print(f"distributed: {world} ranks, global batch {world * args.batch_size}")
     try:
         for epoch in range(start, args.epochs):
             loaders[0].set_epoch(epoch)
             began = time.perf_counter()
             train_loss, train_acc, _ = run_epoch(model, loaders[0], device, opt,
                                                  f"epoch {epoch + 1}/{args.epochs}")
+            train_loss, train_acc = dist_run.average(train_loss, train_acc)
             val_loss, val_acc, _ = (run_epoch(model, loaders[1], device, desc="validation")
                                     if len(val_set) else (math.nan, math.nan, math.nan))
             lr = opt.param_groups[0]["lr"]
@@ -209,7 +216,10 @@ def train(args):
                             "seconds": round(time.perf_counter() - began, 3)})
             print(f"epoch {epoch + 1}: train loss {train_loss:.4f} acc {train_acc:.4f}, "
                   f"validation loss {val_loss:.4f} acc {val_acc:.4f}", flush=True)
-            mt.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+            if rank != 0:
+                continue
+            mt.save({"model": dist_run.unwrap(model).state_dict(),
+                     "optimizer": opt.state_dict(),
                      "scheduler": None if scheduler is None else scheduler.state_dict(),
                      "epoch": epoch + 1, "rng": mt.get_rng_state(), "history": history,
                      "args": vars(args)}, last)
@@ -219,7 +229,9 @@ def train(args):
         print(f"\ninterrupted: {last} holds the last complete epoch ({done}); continue with "
               f"--resume {last}", file=sys.stderr)
         return 130
-    mt.save(model.state_dict(), os.path.join(args.out, "model.npz"))
+    if rank != 0:
+        return 0
+    mt.save(dist_run.unwrap(model).state_dict(), os.path.join(args.out, "model.npz"))
     _, test_acc, test_top5 = run_epoch(model, loaders[2], device, desc="test")
     print(f"checkpoint, weights and metrics in {args.out}/; test top-5 accuracy: "
           f"{test_top5:.4f}")
@@ -283,6 +295,7 @@ def parser():
                    help="batches prepared in a background thread (0: none)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a last.npz checkpoint")
     p.add_argument("--out", default=os.path.join("runs", "train"), metavar="DIR")
+    dist_run.add_arguments(p)
     return p
 
 

@@ -32,14 +32,14 @@ LAYERS = {
     "minitorch_cnn.ops.linalg": 4, "minitorch_cnn.ops.reduce": 4, "minitorch_cnn.ops.shape": 4,
     "minitorch_cnn.tensor": 5,
     "minitorch_cnn.ops": 6, "minitorch_cnn.creation": 6, "minitorch_cnn.gradcheck": 6,
-    "minitorch_cnn.serialization": 6,
+    "minitorch_cnn.serialization": 6, "minitorch_cnn.distributed": 6,
     "minitorch_cnn.nn.functional": 7,
     "minitorch_cnn.nn": 8,
     "minitorch_cnn.optim": 9, "minitorch_cnn.data": 9, "minitorch_cnn.distributions": 9,
     "minitorch_cnn.models": 11,
     "minitorch_cnn.summary": 12, "minitorch_cnn.nas": 12,
     "minitorch_cnn.train": 13, "minitorch_cnn.viz": 13, "minitorch_cnn.exercises": 13,
-    "minitorch_cnn.nas.command": 13,
+    "minitorch_cnn.nas.command": 13, "minitorch_cnn.train_distributed": 13,
     "minitorch_cnn.__main__": 13,
 }
 COMMANDS = 13

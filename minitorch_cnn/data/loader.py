@@ -50,10 +50,12 @@ class DataLoader:
             batches ahead in a background thread (NumPy releases the GIL in its loops, so
             loading overlaps with training).
         collate_fn: how a list of samples becomes a batch (``default_collate``).
+        sampler: an iterable of indices (e.g. ``DistributedSampler``) that gives the order
+            instead of ``shuffle``.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-                 num_workers=0, collate_fn=None):
+                 num_workers=0, collate_fn=None, sampler=None):
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
         if num_workers < 0:
@@ -62,6 +64,9 @@ class DataLoader:
         self.shuffle, self.drop_last, self.num_workers = shuffle, drop_last, num_workers
         self.seed = int(generator().integers(2**31)) if seed is None else int(seed)
         self.collate_fn = collate_fn or default_collate
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        self.sampler = sampler
         self.epoch = 0
 
     def set_epoch(self, epoch):
@@ -69,13 +74,15 @@ class DataLoader:
         self.epoch = int(epoch)
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset if self.sampler is None else self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _batches(self, epoch):
         n = len(self.dataset)
         order = (np.random.default_rng((self.seed, epoch)).permutation(n) if self.shuffle
                  else np.arange(n))
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)
         rng = np.random.default_rng((self.seed, epoch, 1))
         # a TensorDataset batches by gathering rows, not sample by sample (same batches)
         gather = (self.dataset._collated if type(self.dataset) is TensorDataset

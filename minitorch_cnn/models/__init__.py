@@ -3,6 +3,7 @@ VGG16``) and, where torchvision has it, under torchvision's lower-case name with
 # --- zoo I: LeNet-5 to ResNeXt ---
 from .lenet import LeNet5
 from .alexnet import AlexNet, TorchvisionAlexNet, alexnet
+from .alexnet_two_tower import AlexNetTwoTower
 from .googlenet import GoogLeNet, GoogLeNetOutputs, googlenet, googlenet_loss
 from .inception import InceptionOutputs, InceptionV2, InceptionV3, inception_v3
 from .nin import NiN

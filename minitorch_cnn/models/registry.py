@@ -125,6 +125,7 @@ def input_size(name):
 # inputs other than 224x224 RGB (the papers' sizes)
 _INPUT_SIZES = {
     "lenet5": (1, 28, 28), "alexnet": (3, 227, 227), "nin": (3, 32, 32),
+    "alexnettwotower": (3, 227, 227),
     "inceptionv3": (3, 299, 299), "inception_v3": (3, 299, 299), "inceptionv4": (3, 299, 299),
     "inceptionresnetv2": (3, 299, 299), "deepface": (3, 152, 152), "unet": (1, 572, 572),
     "highwaynet": (1, 28, 28), "highwayconvnet": (3, 32, 32), "dilatedcontextnet": (21, 64, 64),

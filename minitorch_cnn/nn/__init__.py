@@ -23,3 +23,6 @@ from .graph import GraphConv
 # --- recurrent and embedding ---
 from .rnn import LSTM, LSTMCell
 from .sparse import Embedding
+# --- data parallelism (mt.nn.parallel, SyncBatchNorm) ---
+from .sync_batchnorm import SyncBatchNorm  # noqa: E402
+from . import parallel  # noqa: E402,F401
