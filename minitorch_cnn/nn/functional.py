@@ -22,6 +22,8 @@ from ..ops.loss import binary_cross_entropy, binary_cross_entropy_with_logits  #
 from ..ops.loss import cross_entropy, l1_loss, mse_loss, nll_loss  # noqa: F401
 # --- graphs ---
 from ..ops.graph import index_add  # noqa: F401
+# --- capsules ---
+from ..ops.capsule import dynamic_routing, margin_loss, squash  # noqa: F401
 
 
 def linear(x, weight, bias=None):
