@@ -1,0 +1,107 @@
+"""CapsNet and its layers: the paper's parameter counts, the capsule layers against plain
+formulas, masking by label vs by length, the loss, bad input, and a short training run."""
+import numpy as np
+import pytest
+
+import minitorch_cnn as mt
+import minitorch_cnn.nn.functional as F
+from minitorch_cnn import nn, optim
+from minitorch_cnn.models import CapsNet, registry
+from minitorch_cnn.models.capsnet import unit_range
+from minitorch_cnn.summary import summary
+from helpers import assert_close, make, n_params
+
+
+def test_parameter_counts_are_the_papers():
+    assert n_params(CapsNet()) == 8_215_568
+    assert n_params(CapsNet(reconstruction=False)) == 6_804_224
+    small = CapsNet.small()
+    assert n_params(small) == 2_117_072 and n_params(small, skip="decoder") == 705_728
+    assert n_params(registry.create("capsnet-small")) == 2_117_072
+    assert registry.input_size("capsnet") == registry.input_size("capsnet-small") == (1, 28, 28)
+
+
+def test_primary_capsules_layout(rng):
+    layer = nn.PrimaryCapsules(3, capsule_channels=2, capsule_dim=4, kernel_size=3, stride=2)
+    layer.double()
+    x = make(rng, 2, 3, 7, 7, requires_grad=False)
+    u = layer(x)
+    conv = layer.conv(x).numpy()                                  # (2, 8, 3, 3)
+    expected = conv.reshape(2, 2, 4, 9).transpose(0, 1, 3, 2).reshape(2, 18, 4)
+    assert_close(u, F.squash(mt.tensor(expected)).numpy())
+    assert (np.linalg.norm(u.numpy(), axis=-1) < 1).all()
+
+
+def test_routing_capsules_predictions_and_gradcheck(rng):
+    layer = nn.RoutingCapsules(5, 3, 2, 4, iterations=2).double()
+    u = make(rng, 2, 5, 3)
+    w = layer.weight.numpy()                                      # (5, 2, 4, 3)
+    u_hat = np.einsum("ijdk,nik->nijd", w, u.numpy())
+    assert_close(layer(u), F.dynamic_routing(mt.tensor(u_hat), 2).numpy(), rtol=1e-12)
+    mt.gradcheck(lambda x, weight: layer(x), [u, layer.weight])
+    with pytest.raises(ValueError, match=r"RoutingCapsules: expected capsules of shape "
+                                         r"\(N, 5, 3\), got \(2, 5, 4\)"):
+        layer(mt.zeros(2, 5, 4))
+
+
+def test_masking_by_label_and_by_length(rng):
+    model = CapsNet.small(image_size=25).eval()
+    nn.init.normal_(model.digit_caps.weight, 0.0, 1.0)  # long capsules: distinct images
+    x = mt.tensor(rng.uniform(0, 1, (4, 1, 25, 25)).astype(np.float32))
+    by_length = model(x)
+    assert by_length.lengths.shape == (4, 10) and by_length.reconstructions.shape == (4, 625)
+    np.testing.assert_array_equal(by_length.masked_by, by_length.lengths.numpy().argmax(1))
+    target = (by_length.masked_by + 1) % 10                        # never the longest
+    by_label = model(x, target)
+    np.testing.assert_array_equal(by_label.masked_by, target)
+    assert_close(by_label.lengths, by_length.lengths.numpy())
+    # the decoder sees only the chosen capsule: zeroing the others changes nothing
+    v = by_label.capsules.numpy()
+    only = np.zeros_like(v)
+    only[np.arange(4), target] = v[np.arange(4), target]
+    assert_close(by_label.reconstructions, model.decoder(mt.tensor(only.reshape(4, -1))).numpy(),
+                 rtol=1e-5)
+    assert not np.allclose(by_label.reconstructions.numpy(), by_length.reconstructions.numpy())
+    # the loss always reconstructs the target's capsule, decoding again when needed
+    assert_close(model.loss(by_length, x, target), model.loss(by_label, x, target).item(),
+                 rtol=1e-6)
+    images = unit_range(x).reshape(4, -1)
+    sse = ((by_label.reconstructions.numpy() - images) ** 2).sum(1).mean()
+    expected = F.margin_loss(by_label.lengths, target).item() + 0.0005 * sse
+    assert_close(model.loss(by_label, x, target), expected, rtol=1e-5)
+    assert model.class_scores(by_label) is by_label.lengths
+
+
+def test_without_decoder_and_bad_input(rng):
+    model = CapsNet(width=1 / 32, reconstruction=False)
+    out = model(mt.zeros(2, 1, 28, 28))
+    assert out.reconstructions is None and out.capsules.shape == (2, 10, 16)
+    assert model.loss(out, None, [1, 2]).shape == ()
+    with pytest.raises(ValueError, match=r"CapsNet: expected an input of shape \(N, 1, 28, 28\)"
+                                         r", got \(2, 1, 32, 32\)"):
+        model(mt.zeros(2, 1, 32, 32))
+    with pytest.raises(ValueError, match=r"CapsNet: expected a target of shape \(2,\) of class"):
+        CapsNet(width=1 / 32)(mt.zeros(2, 1, 28, 28), [0, 10])
+    with pytest.raises(ValueError, match="margin_loss: target classes must be in"):
+        model.loss(out, None, [0, 10])
+
+
+def test_summary_handles_the_output():
+    s = summary(CapsNet(width=1 / 32), (1, 28, 28))
+    assert s.output_shape == (1, 10) and s.total_params == n_params(CapsNet(width=1 / 32))
+    assert any(r.type == "RoutingCapsules" for r in s.layers)
+
+
+def test_short_training_reduces_the_loss(rng):
+    model = CapsNet(width=1 / 16, image_size=25)
+    x = mt.tensor(rng.uniform(0, 1, (8, 1, 25, 25)).astype(np.float32))
+    t = mt.tensor(np.arange(8) % 4)
+    opt = optim.Adam(model.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(8):
+        loss = model.loss(model(x, t), x, t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0], losses
