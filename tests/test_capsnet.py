@@ -1,5 +1,7 @@
 """CapsNet and its layers: the paper's parameter counts, the capsule layers against plain
 formulas, masking by label vs by length, the loss, bad input, and a short training run."""
+import csv
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,21 @@ def test_short_training_reduces_the_loss(rng):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.7 * losses[0], losses
+
+
+@pytest.mark.slow
+def test_train_and_evaluate_commands(tmp_path, capsys):
+    """``train --model capsnet-small --shift 2`` learns on a few digits; evaluate reads it back."""
+    from minitorch_cnn import train as train_cmd
+    out = tmp_path / "caps"
+    assert train_cmd.main(["--model", "capsnet-small", "--limit", "300", "--test-limit", "100",
+                           "--epochs", "2", "--shift", "2", "--workers", "0",
+                           "--out", str(out)]) == 0
+    with open(out / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert float(rows[1]["train_loss"]) < float(rows[0]["train_loss"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert float(last.split()[-1]) > 0.3  # chance is 0.1
+    assert train_cmd.main(["evaluate", str(out / "last.npz")]) == 0
+    top1 = capsys.readouterr().out.strip().splitlines()[-2]
+    assert float(top1.split()[-1]) == pytest.approx(float(last.split()[-1]))
