@@ -125,3 +125,23 @@ def test_train_and_evaluate_commands(tmp_path, capsys):
     assert train_cmd.main(["evaluate", str(out / "last.npz")]) == 0
     top1 = capsys.readouterr().out.strip().splitlines()[-2]
     assert float(top1.split()[-1]) == pytest.approx(float(last.split()[-1]))
+
+
+def test_capsule_perturbations_and_plots(rng, tmp_path):
+    from minitorch_cnn import viz
+    model = CapsNet(width=1 / 32)
+    nn.init.normal_(model.digit_caps.weight, 0.0, 1.0)
+    x = mt.tensor(rng.uniform(0, 1, (1, 1, 28, 28)).astype(np.float32))
+    images, k = viz.capsule_perturbations(model, x)
+    assert images.shape == (16, 11, 28, 28) and k == int(model(x).lengths.numpy().argmax())
+    np.testing.assert_allclose(viz.PERTURBATIONS, np.linspace(-0.25, 0.25, 11))
+    with mt.no_grad():  # the unperturbed column is the plain reconstruction
+        plain = model(x).reconstructions.numpy().reshape(28, 28)
+    for row in images[:, 5]:
+        assert_close(row, plain, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(images[0, 0], images[0, 10])
+    pytest.importorskip("matplotlib")
+    for path in (viz.plot_capsule_perturbations(images, str(tmp_path / "p.png")),
+                 viz.plot_reconstructions(images[0, :3], images[1, :3], str(tmp_path / "r.png"),
+                                          labels=[1, 2, 3], predictions=[1, 2, 4])):
+        assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
