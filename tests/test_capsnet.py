@@ -89,9 +89,11 @@ def test_without_decoder_and_bad_input(rng):
 
 
 def test_summary_handles_the_output():
-    s = summary(CapsNet(width=1 / 32), (1, 28, 28))
-    assert s.output_shape == (1, 10) and s.total_params == n_params(CapsNet(width=1 / 32))
-    assert any(r.type == "RoutingCapsules" for r in s.layers)
+    model = CapsNet(width=1 / 32)
+    s = summary(model, (1, 28, 28))
+    assert s.output_shape == (1, 10) and s.total_params == n_params(model)
+    row, = (r for r in s.layers if r.type == "RoutingCapsules")
+    assert row.output_shape == (1, 10, 16) and row.macs == model.digit_caps.weight.numel()
 
 
 def test_short_training_reduces_the_loss(rng):
