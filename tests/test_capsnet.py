@@ -147,3 +147,26 @@ def test_capsule_perturbations_and_plots(rng, tmp_path):
                  viz.plot_reconstructions(images[0, :3], images[1, :3], str(tmp_path / "r.png"),
                                           labels=[1, 2, 3], predictions=[1, 2, 4])):
         assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_shift_augmentation_is_the_papers():
+    """--shift 2: every training digit moved by at most 2 pixels each way, zero-padded; the
+    validation and test digits untouched."""
+    from minitorch_cnn import train as train_cmd
+    args = train_cmd.parser().parse_args(["--shift", "2", "--limit", "50"])
+    train, val, test, _, _ = train_cmd.build_data(args)
+    crops = [t for t in train.dataset.transform.transforms if type(t).__name__ == "RandomCrop"]
+    assert [(c.size, c.padding) for c in crops] == [((28, 28), 2)]
+    assert not any(type(t).__name__ == "RandomCrop" for t in test.transform.transforms)
+    plain = val.dataset[train.indices[0]][0].numpy()
+    shifted = [train[0][0].numpy() for _ in range(20)]
+    background = plain.min()
+    offsets = set()
+    for s in shifted:
+        found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                 if np.allclose(np.roll(np.pad(plain, ((0, 0), (2, 2), (2, 2)),
+                                               constant_values=background), (dy, dx), (1, 2))
+                                [:, 2:30, 2:30], s)]
+        assert found
+        offsets.add(found[0])
+    assert len(offsets) > 1
