@@ -57,6 +57,8 @@ def build_data(args):
         train_tf.append(T.RandomCrop(size, padding=size // 8))
         if not kind.startswith("mnist"):  # mirrored digits are not digits
             train_tf.append(T.RandomHorizontalFlip())
+    if getattr(args, "shift", 0) < 0:
+        raise ValueError(f"--shift: expected a number of pixels >= 0, got {args.shift}")
     if getattr(args, "shift", 0):  # shifts of up to N pixels, zero-padded (CapsNet's N = 2)
         train_tf.append(T.RandomCrop(args.image_size or (28 if kind.startswith("mnist") else 32),
                                      padding=args.shift))
