@@ -78,15 +78,15 @@ class DynamicRoutingFn(Function):
     @staticmethod
     def forward(ctx, u_hat, iterations, detach_coupling):
         xp = array_module(u_hat)
-        n, i, j, d = u_hat.shape
         u = xp.ascontiguousarray(u_hat.transpose(0, 2, 1, 3))        # (N, J, I, D)
-        b = xp.zeros((n, j, i), dtype=u.dtype)
+        b = xp.zeros(u.shape[:3], dtype=u.dtype)
         cs, ss, norms, vs = [], [], [], []
         for r in range(iterations):
             c = _softmax(b, 1)
             s = (c[:, :, None, :] @ u)[:, :, 0, :]                    # (N, J, D)
             v, norm = _squash(s, -1)
-            cs.append(c), ss.append(s), norms.append(norm), vs.append(v)
+            for saved, value in ((cs, c), (ss, s), (norms, norm), (vs, v)):
+                saved.append(value)
             if r + 1 < iterations:
                 b = b + (u @ v[:, :, :, None])[..., 0]                # (N, J, I)
         if detach_coupling:
