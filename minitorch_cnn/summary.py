@@ -105,6 +105,8 @@ def _macs(module, x, y):
         return y.shape[0] * module.weight.numel()  # one weight per output pixel and input tap
     if kind == "Linear":
         return y.numel() * module.in_features
+    if kind == "RoutingCapsules":  # u_hat_j|i = W_ij u_i (3 routing rounds add 5/8 of that)
+        return x.shape[0] * module.weight.numel()
     return 0
 
 

@@ -35,6 +35,7 @@ SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "plateau")
 # what is taken from a checkpoint on --resume, so that the run continues as it began
 RUN_CONFIG = ("model", "dataset", "batch_size", "lr", "optimizer", "momentum", "weight_decay",
               "scheduler", "augment", "seed", "val_fraction", "limit", "test_limit", "image_size")
+RUN_CONFIG += ("shift",)
 
 
 def build_data(args):
@@ -57,6 +58,11 @@ def build_data(args):
         train_tf.append(T.RandomCrop(size, padding=size // 8))
         if not kind.startswith("mnist"):  # mirrored digits are not digits
             train_tf.append(T.RandomHorizontalFlip())
+    if getattr(args, "shift", 0) < 0:
+        raise ValueError(f"--shift: expected a number of pixels >= 0, got {args.shift}")
+    if getattr(args, "shift", 0):  # shifts of up to N pixels, zero-padded (CapsNet's N = 2)
+        train_tf.append(T.RandomCrop(args.image_size or (28 if kind.startswith("mnist") else 32),
+                                     padding=args.shift))
     tail = [T.ToTensor(), T.Normalize(mean, std)]
     if rgb_only:  # a model made for RGB photos sees the grey image in all three channels
         tail.append(T.Lambda(lambda x: mt.cat([x, x, x], axis=0)))
@@ -113,6 +119,19 @@ def build_scheduler(args, opt):
             "plateau": lambda: s.ReduceLROnPlateau(opt, factor=0.1, patience=2)}[args.scheduler]()
 
 
+def _loss(model, output, images, target):
+    """The model's own training loss where it has one (CapsNet: ``model.loss(output, images,
+    target)``), else the cross-entropy of the logits."""
+    if hasattr(model, "loss"):
+        return model.loss(output, images, target)
+    return F.cross_entropy(output, target)
+
+
+def _scores(model, output):
+    """The class scores of an output (``model.class_scores`` where the model has it)."""
+    return model.class_scores(output) if hasattr(model, "class_scores") else output
+
+
 def run_epoch(model, loader, device, opt=None, desc=""):
     """One pass; trains when ``opt`` is given. Returns (mean loss, top-1, top-5 accuracy)."""
     model.train(opt is not None)
@@ -123,12 +142,12 @@ def run_epoch(model, loader, device, opt=None, desc=""):
         for x, y in bar:
             x, y = x.to(device), y.to(device)
             logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            loss = _loss(model, logits, x, y)
             if opt is not None:
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-            scores, labels = logits.numpy(), y.numpy()
+            scores, labels = _scores(model, logits).numpy(), y.numpy()
             ranked = np.argsort(-scores, axis=1)[:, :5]
             total += len(labels)
             loss_sum += loss.item() * len(labels)
@@ -286,6 +305,9 @@ def parser():
     p.add_argument("--augment", action="store_true",
                    help="random crops after padding by 1/8 of the size (+ flips for photos)")
     p.add_argument("--image-size", type=int, default=None, help="resize images to this size")
+    p.add_argument("--shift", type=int, default=0, metavar="PIXELS",
+                   help="random shifts of up to PIXELS in each direction, zero-padded (the "
+                        "CapsNet paper's augmentation: 2)")
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--limit", type=int, default=0, help="use only this many training images")
     p.add_argument("--test-limit", type=int, default=0, help="test on only this many images")

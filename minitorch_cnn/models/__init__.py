@@ -29,3 +29,5 @@ from .shufflenet import (ShuffleNetV1, ShuffleNetV2, shufflenet_v2_x0_5, shuffle
 from .sppnet import SPPNet
 from .squeezenet import Fire, SqueezeNet, SqueezeNet1_0, SqueezeNet1_1, squeezenet1_0, squeezenet1_1
 from .unet import UNet
+# --- capsules ---
+from .capsnet import CapsNet, CapsNetOutput

@@ -131,6 +131,8 @@ _INPUT_SIZES = {
     "highwaynet": (1, 28, 28), "highwayconvnet": (3, 32, 32), "dilatedcontextnet": (21, 64, 64),
 }
 _ALIASES = {"lenet5-relu": ("LeNet5", {"variant": "relu"})}
+_INPUT_SIZES["capsnet"] = (1, 28, 28)
+_ALIASES["capsnet-small"] = ("CapsNet", {"width": 0.25})  # CapsNet.small()
 _NOT_MODELS = {"load_weights", "googlenet_loss"}
 _populated = False
 

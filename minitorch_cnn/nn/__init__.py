@@ -26,3 +26,5 @@ from .sparse import Embedding
 # --- data parallelism (mt.nn.parallel, SyncBatchNorm) ---
 from .sync_batchnorm import SyncBatchNorm  # noqa: E402
 from . import parallel  # noqa: E402,F401
+# --- capsules ---
+from .capsule import PrimaryCapsules, RoutingCapsules

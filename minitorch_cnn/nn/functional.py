@@ -24,6 +24,8 @@ from ..ops.loss import cross_entropy, l1_loss, mse_loss, nll_loss  # noqa: F401
 from ..ops.graph import index_add  # noqa: F401
 # --- recurrent and embedding ---
 from ..ops.sparse import embedding  # noqa: F401
+# --- capsules ---
+from ..ops.capsule import dynamic_routing, margin_loss, squash  # noqa: F401
 
 
 def linear(x, weight, bias=None):
