@@ -1,0 +1,4 @@
+"""``python -m minitorch_cnn.viz ...``."""
+from . import main
+
+raise SystemExit(main())
