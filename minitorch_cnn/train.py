@@ -34,8 +34,8 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "plateau")
 # what is taken from a checkpoint on --resume, so that the run continues as it began
 RUN_CONFIG = ("model", "dataset", "batch_size", "lr", "optimizer", "momentum", "weight_decay",
-              "scheduler", "augment", "seed", "val_fraction", "limit", "test_limit", "image_size")
-RUN_CONFIG += ("shift",)
+              "scheduler", "augment", "seed", "val_fraction", "limit", "test_limit", "image_size",
+              "shift")
 
 
 def build_data(args):
