@@ -93,7 +93,8 @@ def share_weights(model, bits=None):
         if b is None:
             continue
         mask = reparam.mask_of(layer)
-        w = backend.to_numpy(reparam.effective(layer).data)
+        current = reparam.effective(layer) if reparam.info(layer) else layer.weight
+        w = backend.to_numpy(current.data)
         kept = w[mask]
         k = max(1, min(2 ** b, kept.size))
         centroids, labels = kmeans(kept, k)

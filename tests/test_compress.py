@@ -1,0 +1,323 @@
+"""Deep Compression: magnitude pruning and its masks under every optimizer, k-means weight
+sharing and its centroid gradients, canonical Huffman coding, the .mtc file and the
+``compress`` command."""
+import os
+import re
+
+import numpy as np
+import pytest
+
+import minitorch_cnn as mt
+from minitorch_cnn import compress, optim
+from minitorch_cnn.compress import reparam
+from minitorch_cnn.models import registry
+from minitorch_cnn.nn import functional as F
+
+OPTIMIZERS = [
+    ("sgd", lambda p: optim.SGD(p, lr=0.1)),
+    ("sgd-momentum-wd", lambda p: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1)),
+    ("sgd-nesterov", lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True,
+                                         weight_decay=0.01)),
+    ("sgd-dampening-maximize", lambda p: optim.SGD(p, lr=0.01, momentum=0.5, dampening=0.3,
+                                                   maximize=True)),
+    ("adam", lambda p: optim.Adam(p, lr=0.01, weight_decay=0.1)),
+    ("adam-amsgrad", lambda p: optim.Adam(p, lr=0.01, amsgrad=True)),
+    ("adamw", lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.1)),
+    ("rmsprop", lambda p: optim.RMSprop(p, lr=0.01, weight_decay=0.1)),
+    ("rmsprop-centered-momentum", lambda p: optim.RMSprop(p, lr=0.01, momentum=0.9,
+                                                          centered=True)),
+]
+
+
+def _lenet():
+    mt.manual_seed(0)
+    return registry.create("lenet5-relu")
+
+
+def _batch(n=4):
+    rng = np.random.default_rng(1)
+    x = mt.tensor(rng.standard_normal((n, 1, 28, 28)).astype(np.float32))
+    y = mt.tensor(rng.integers(0, 10, n))
+    return x, y
+
+
+def _train(model, opt, steps=3):
+    x, y = _batch()
+    for _ in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+def _weights(model):
+    return {f"{n}.weight": m.weight.numpy() for n, m in reparam.weight_layers(model)}
+
+
+# --- pruning ----------------------------------------------------------------------------------
+def test_prune_magnitude_removes_the_smallest_fraction():
+    model = _lenet()
+    before = _weights(model)
+    masks = compress.prune_magnitude(model, 0.75)
+    assert set(masks) == set(before)
+    for key, mask in masks.items():
+        w = before[key]
+        assert mask.sum() == w.size - round(0.75 * w.size)
+        assert np.abs(w[~mask]).max() <= np.abs(w[mask]).min()
+        np.testing.assert_array_equal(_weights(model)[key], np.where(mask, w, 0))
+
+
+def test_prune_magnitude_per_layer_and_again():
+    model = _lenet()
+    masks = compress.prune_magnitude(model, {"classifier.1": 0.5, "features.3.weight": 0.2})
+    assert set(masks) == {"classifier.1.weight", "features.3.weight"}
+    assert masks["classifier.1.weight"].mean() == 0.5
+    more = compress.prune_magnitude(model, 0.9, layers=["classifier.1"])
+    assert more["classifier.1.weight"].mean() == pytest.approx(0.1)
+    assert not (more["classifier.1.weight"] & ~masks["classifier.1.weight"]).any()
+
+
+@pytest.mark.parametrize("name,make", OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
+def test_pruned_weights_stay_zero_under_every_optimizer(name, make):
+    model = _lenet()
+    masks = compress.prune_magnitude(model, 0.8)
+    before = _weights(model)
+    _train(model, make(model.parameters()), steps=4)
+    after = _weights(model)
+    for key, mask in masks.items():
+        assert (after[key][~mask] == 0).all(), key
+        assert not np.array_equal(after[key][mask], before[key][mask]), key
+    compress.remove_masks(model)
+    _train(model, make(model.parameters()), steps=1)  # plain again: pruned weights may move
+    assert any((_weights(model)[k][~m] != 0).any() for k, m in masks.items())
+
+
+def test_remove_masks_keeps_the_outputs():
+    model = _lenet()
+    compress.prune_magnitude(model, 0.5)
+    x, _ = _batch()
+    expected = model(x).numpy()
+    compress.remove_masks(model)
+    assert all(reparam.info(m) is None for _, m in reparam.weight_layers(model))
+    np.testing.assert_array_equal(model(x).numpy(), expected)
+
+
+def test_sensitivity_scan_and_model_untouched():
+    model = _lenet()
+    x, y = _batch(8)
+    before = _weights(model)
+    scan = compress.sensitivity(model, [(x, y)], [0.0, 0.5, 0.99])
+    assert set(scan) == set(before)
+    for curve in scan.values():
+        assert [a for a, _ in curve] == [0.0, 0.5, 0.99]
+        assert all(0.0 <= acc <= 1.0 for _, acc in curve)
+    base = (model(x).numpy().argmax(1) == y.numpy()).mean()
+    assert all(curve[0][1] == base for curve in scan.values())
+    for key, w in _weights(model).items():
+        np.testing.assert_array_equal(w, before[key])
+
+
+@pytest.mark.parametrize("amount", [-0.1, 1.0, 1.5, {"classifier.1": 1.0}])
+def test_prune_bad_amount(amount):
+    with pytest.raises(ValueError, match="amount"):
+        compress.prune_magnitude(_lenet(), amount)
+
+
+def test_prune_nothing_to_prune_and_unknown_layer():
+    with pytest.raises(ValueError, match="no Conv2d"):
+        compress.prune_magnitude(mt.nn.Sequential(mt.nn.ReLU()), 0.5)
+    with pytest.raises(ValueError, match="nope"):
+        compress.prune_magnitude(_lenet(), 0.5, layers=["nope"])
+
+
+# --- weight sharing ---------------------------------------------------------------------------
+def _plain_kmeans(x, k, iterations=50):
+    """Lloyd's algorithm written out: linear init, nearest centroid, mean of each cluster."""
+    c = np.linspace(x.min(), x.max(), k)
+    labels = None
+    for _ in range(iterations):
+        new = np.array([int(np.argmin(np.abs(c - v))) for v in x])
+        if labels is not None and (new == labels).all():
+            break
+        labels = new
+        for j in range(k):
+            if (labels == j).any():
+                c[j] = x[labels == j].mean()
+    return c, labels
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_kmeans_matches_a_plain_reference(k):
+    x = np.random.default_rng(k).standard_normal(300)
+    centroids, labels = compress.kmeans(x, k)
+    ref_c, ref_labels = _plain_kmeans(x, k)
+    np.testing.assert_allclose(centroids, ref_c, rtol=1e-12)
+    np.testing.assert_array_equal(labels, ref_labels)
+
+
+def test_share_weights_default_bits_and_pruned_zeros():
+    model = _lenet()
+    masks = compress.prune_magnitude(model, 0.5)
+    books = compress.share_weights(model)
+    for name, layer in reparam.weight_layers(model):
+        key = f"{name}.weight"
+        bits = 8 if isinstance(layer, mt.nn.Conv2d) else 5
+        assert len(books[key]) == min(2 ** bits, masks[key].sum())
+        w = layer.weight.numpy()
+        assert (w[~masks[key]] == 0).all()
+        assert set(np.unique(w[masks[key]])) <= set(books[key].astype(np.float32))
+
+
+def test_centroid_gradient_is_the_sum_of_its_weights_gradients():
+    model = _lenet()
+    compress.prune_magnitude(model, 0.5)
+    compress.share_weights(model, bits=3)
+    layer = model.classifier[1]
+    plain = registry.create("lenet5-relu")
+    plain.load_state_dict({k: v for k, v in model.state_dict().items()
+                           if not k.endswith("centroids")})
+    x, y = _batch()
+    F.cross_entropy(model(x), y).backward()
+    F.cross_entropy(plain(x), y).backward()
+    state = reparam.info(layer)
+    g_w = plain.classifier[1].weight.grad.numpy()
+    expected = np.bincount(state["indices"][state["mask"]], g_w[state["mask"]], minlength=8)
+    np.testing.assert_allclose(layer.weight_centroids.grad.numpy(), expected, rtol=1e-4,
+                               atol=1e-6)
+    assert layer.weight.grad is None
+
+
+@pytest.mark.parametrize("name,make", OPTIMIZERS[1:5], ids=[o[0] for o in OPTIMIZERS[1:5]])
+def test_shared_training_moves_centroids_only(name, make):
+    model = _lenet()
+    masks = compress.prune_magnitude(model, 0.7)
+    compress.share_weights(model, bits=(4, 3))
+    before = {k: v.copy() for k, v in _weights(model).items()}
+    _train(model, make(model.parameters()))
+    model(_batch()[0])  # the dense weights follow the centroids on the next forward
+    for name_, layer in reparam.weight_layers(model):
+        key = f"{name_}.weight"
+        w = layer.weight.numpy()
+        assert len(np.unique(w[masks[key]])) <= (16 if "features" in key else 8)
+        assert (w[~masks[key]] == 0).all()
+        assert not np.array_equal(w, before[key])
+
+
+@pytest.mark.parametrize("bits", [0, 17, 2.5, (8,), {"classifier.1": 20}])
+def test_share_weights_bad_bits(bits):
+    with pytest.raises(ValueError, match="bits"):
+        compress.share_weights(_lenet(), bits=bits)
+
+
+# --- Huffman ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("symbols", [
+    [], [7], [3] * 1000, [0, 1], list(range(300)),
+    np.random.default_rng(0).integers(0, 32, 5000),
+    np.random.default_rng(1).geometric(0.05, 3000),   # long codes
+    2 ** np.random.default_rng(2).integers(0, 40, 500),  # sparse, large symbols
+])
+def test_huffman_round_trip(symbols):
+    symbols = np.asarray(symbols, np.int64)
+    data = compress.huffman_encode(symbols)
+    np.testing.assert_array_equal(compress.huffman_decode(data), symbols)
+
+
+def test_huffman_is_optimal_on_a_skewed_source():
+    symbols = np.repeat(np.arange(4), [800, 100, 50, 50])
+    data = compress.huffman_encode(symbols)  # code lengths 1, 2, 3, 3: 1300 bits
+    assert len(data) <= 1300 // 8 + 1 + 12
+
+
+def test_huffman_bad_input():
+    with pytest.raises(ValueError, match="non-negative"):
+        compress.huffman_encode([1, -2])
+    with pytest.raises(ValueError, match="integers"):
+        compress.huffman_encode([0.5])
+    data = compress.huffman_encode(np.arange(100) % 7)
+    with pytest.raises(ValueError, match="truncated"):
+        compress.huffman_decode(data[:-3])
+    with pytest.raises(ValueError, match="truncated"):
+        compress.huffman_decode(data[:1])
+
+
+# --- the .mtc file ----------------------------------------------------------------------------
+def _compressed(tmp_path, prune=0.8, bits=(5, 4)):
+    model = _lenet()
+    if prune:
+        compress.prune_magnitude(model, prune)
+    if bits:
+        compress.share_weights(model, bits=bits)
+    path = str(tmp_path / "m.mtc")
+    return model, path, compress.save(model, path)
+
+
+@pytest.mark.parametrize("prune,bits", [(0.8, (5, 4)), (0.0, (3, 3)), (0.995, (2, 2)),
+                                        (0.6, None)])
+def test_mtc_round_trip_gives_the_same_outputs(tmp_path, prune, bits):
+    model, path, rows = _compressed(tmp_path, prune, bits)
+    x, _ = _batch()
+    model.eval()
+    loaded = compress.load(path).eval()
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    assert sum(r[4] for r in rows) < os.path.getsize(path)
+    if prune and bits:
+        assert os.path.getsize(path) < 61706 * 4 / 10
+
+
+def test_mtc_pruned_without_sharing(tmp_path):
+    model = _lenet()
+    compress.prune_magnitude(model, 0.9)
+    path = str(tmp_path / "p.mtc")
+    compress.save(model, path)
+    x, _ = _batch()
+    np.testing.assert_array_equal(compress.load(path)(x).numpy(), model(x).numpy())
+
+
+def test_mtc_bad_files(tmp_path):
+    _, path, _ = _compressed(tmp_path)
+    data = open(path, "rb").read()
+    for name, content, message in [("trunc.mtc", data[:len(data) // 2], "truncated"),
+                                   ("foreign.mtc", b"PK\x03\x04" + data[4:], "not a .mtc"),
+                                   ("flip.mtc", data[:40] + bytes([data[40] ^ 1]) + data[41:],
+                                    "corrupt")]:
+        bad = tmp_path / name
+        bad.write_bytes(content)
+        with pytest.raises(ValueError, match=message):
+            compress.load(str(bad))
+
+
+def test_mtc_needs_a_registry_model(tmp_path):
+    model = mt.nn.Sequential(mt.nn.Linear(4, 3))
+    compress.prune_magnitude(model, 0.5)
+    with pytest.raises(ValueError, match="model_spec"):
+        compress.save(model, str(tmp_path / "x.mtc"))
+    assert os.listdir(tmp_path) == []
+
+
+# --- the command ------------------------------------------------------------------------------
+def test_compress_command(tmp_path, capsys):
+    from minitorch_cnn.__main__ import main
+    model = _lenet()
+    ckpt = str(tmp_path / "last.npz")
+    mt.save({"model": model.state_dict(),
+             "args": {"model": "lenet5-relu", "dataset": ["mnist-sample"], "limit": 64,
+                      "test_limit": 40, "val_fraction": 0.0, "seed": 0}}, ckpt)
+    out = str(tmp_path / "out")
+    assert main(["compress", ckpt, "--prune", "0.9", "--bits", "4/3", "--finetune-epochs", "1",
+                 "--out", out]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    size = os.path.getsize(os.path.join(out, "model.mtc"))
+    m = re.fullmatch(r"compressed size: (\d+) bytes \(([\d.]+)x smaller\)", lines[-2])
+    assert m and int(m.group(1)) == size
+    assert float(m.group(2)) == pytest.approx(61706 * 4 / size, abs=0.06)
+    assert re.fullmatch(r"test accuracy: before (0|1)\.\d+, after (0|1)\.\d+", lines[-1])
+    assert any(line.startswith("classifier.1.weight") for line in lines)
+
+
+def test_compress_command_bad_arguments(tmp_path, capsys):
+    from minitorch_cnn.__main__ import main
+    ckpt = str(tmp_path / "last.npz")
+    mt.save({"model": _lenet().state_dict(), "args": {"model": "lenet5-relu"}}, ckpt)
+    assert main(["compress", ckpt, "--prune", "1.2", "--out", str(tmp_path)]) == 2
+    assert "amount" in capsys.readouterr().err
+    assert main(["compress", ckpt, "--bits", "x", "--out", str(tmp_path)]) == 2
+    assert "--bits" in capsys.readouterr().err
