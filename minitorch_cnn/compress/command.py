@@ -37,8 +37,11 @@ def parser():
     p.add_argument("--bits", default="8/5", metavar="CONV/FC",
                    help="bits of the shared-weight indices of conv / fully connected layers "
                         "(default 8/5, the paper's)")
+    p.add_argument("--prune-steps", type=int, default=3, metavar="S",
+                   help="prune iteratively in S steps (the kept fraction shrinks "
+                        "geometrically), fine-tuning after each (default 3)")
     p.add_argument("--finetune-epochs", type=int, default=2, metavar="N",
-                   help="epochs of retraining after pruning and again after weight sharing")
+                   help="epochs of retraining after each pruning step and after weight sharing")
     p.add_argument("--lr", type=float, default=5e-4, help="fine-tuning learning rate (Adam)")
     p.add_argument("--int8", action="store_true",
                    help="also quantize the compressed model to int8 and test that")
@@ -94,6 +97,14 @@ def load_checkpoint(path):
     return model, args
 
 
+def _fraction(amount, progress):
+    """The amount to prune to after ``progress`` (0..1] of the steps: the kept fraction
+    1 - amount is reached geometrically (Han et al. 2015 prune and retrain iteratively)."""
+    if isinstance(amount, dict):
+        return {k: _fraction(v, progress) for k, v in amount.items()}
+    return amount if progress >= 1 or amount >= 1 else 1 - (1 - amount) ** progress
+
+
 def table(rows, bits_default):
     """The paper's Table 2: per layer, weights, % kept, index bits and bytes in the file."""
     lines = [f"{'layer':<28} {'weights':>9} {'kept':>7} {'bits':>5} {'bytes':>9}"]
@@ -112,6 +123,8 @@ def compress_checkpoint(args):
     amount, bits = parse_prune(args.prune), parse_bits(args.bits)
     if args.finetune_epochs < 0:
         raise ValueError(f"--finetune-epochs must be >= 0, got {args.finetune_epochs}")
+    if args.prune_steps < 1:
+        raise ValueError(f"--prune-steps must be >= 1, got {args.prune_steps}")
     device = get_device(args.device)
     model, saved = load_checkpoint(args.checkpoint)
     model.to(device)
@@ -129,8 +142,9 @@ def compress_checkpoint(args):
                       f"{stage} fine-tune {epoch + 1}/{args.finetune_epochs}")
 
     if amount:
-        prune_magnitude(model, amount)
-        finetune("pruned")
+        for step in range(1, args.prune_steps + 1):
+            prune_magnitude(model, _fraction(amount, step / args.prune_steps))
+            finetune(f"pruned {step}/{args.prune_steps}")
     share_weights(model, bits=bits)
     finetune("shared")
     os.makedirs(args.out, exist_ok=True)

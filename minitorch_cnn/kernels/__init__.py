@@ -52,6 +52,9 @@ FAMILIES = {
     # --- optimizers ---
     "sgd_update": "optim",
     "adam_update": "optim",
+    # --- int8 inference ---
+    "int8_im2col": "int8",
+    "int8_gemm_requant": "int8",
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")
