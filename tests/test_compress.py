@@ -321,3 +321,58 @@ def test_compress_command_bad_arguments(tmp_path, capsys):
     assert "amount" in capsys.readouterr().err
     assert main(["compress", ckpt, "--bits", "x", "--out", str(tmp_path)]) == 2
     assert "--bits" in capsys.readouterr().err
+
+
+# --- int8 -------------------------------------------------------------------------------------
+def _trained_lenet():
+    """LeNet-5 fitted for a few steps on part of the bundled sample (predictions not random)."""
+    from minitorch_cnn import data
+    from minitorch_cnn.data import transforms as T
+    model = _lenet()
+    tf = T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
+    train = data.Subset(data.MNISTSample(train=True, transform=tf), range(512))
+    test = data.Subset(data.MNISTSample(train=False, transform=tf), range(300))
+    opt = optim.Adam(model.parameters(), lr=2e-3)
+    for x, y in data.DataLoader(train, 64, shuffle=True, seed=0):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    model.eval()
+    return model, [x for x, _ in data.DataLoader(train, 64)][:4], data.DataLoader(test, 300)
+
+
+@pytest.mark.parametrize("method", ["minmax", "percentile"])
+def test_quantized_lenet_agrees_with_float(method):
+    from minitorch_cnn.compress.quantize import quantize_int8
+    model, calibration, test = _trained_lenet()
+    q = quantize_int8(model, calibration, method=method)
+    x, y = next(iter(test))
+    with mt.no_grad():
+        pf, pq = model(x).numpy().argmax(1), q(x).numpy().argmax(1)
+    assert (pf == pq).mean() >= 0.99
+    assert (pf == y.numpy()).mean() > 0.5  # trained: the agreement is not chance
+
+
+def test_quantize_folds_batchnorm():
+    from minitorch_cnn.compress.quantize import quantize_int8
+    mt.manual_seed(0)
+    net = mt.nn.Sequential(mt.nn.Conv2d(3, 8, 3, padding=1), mt.nn.BatchNorm2d(8),
+                           mt.nn.ReLU(), mt.nn.Flatten(), mt.nn.Linear(8 * 6 * 6, 4))
+    bn = net[1]
+    bn.running_mean.data[...] = np.linspace(-0.2, 0.2, 8)
+    bn.running_var.data[...] = np.linspace(0.5, 2.0, 8)
+    net.eval()
+    x = mt.randn(16, 3, 6, 6)
+    q = quantize_int8(net, [x])
+    assert isinstance(q[1], mt.nn.Identity) and isinstance(q[2], mt.nn.Identity)
+    with mt.no_grad():
+        ref, out = net(x).numpy(), q(x).numpy()
+    assert np.abs(out - ref).max() < 0.05 * np.abs(ref).max()
+
+
+def test_quantize_bad_calibration():
+    from minitorch_cnn.compress.quantize import quantize_int8
+    with pytest.raises(ValueError, match="calibration batch 0 of shape"):
+        quantize_int8(_lenet(), [np.zeros((2, 3, 28, 28), np.float32)])
+    with pytest.raises(ValueError, match="empty"):
+        quantize_int8(_lenet(), [])
