@@ -133,8 +133,8 @@ def _convert(module, layers):
             if bn_name is not None:
                 _fold_bn(child, children[bn_name])
                 children[bn_name] = nn.Identity()
-            after = names[i + 2] if bn_name and sequential else (
-                names[i + 1] if i + 1 < len(names) else None)
+            j = i + 2 if bn_name and sequential else i + 1
+            after = names[j] if j < len(names) else None
             relu = sequential and after is not None and isinstance(children[after], nn.ReLU)
             q = _QuantLayer(child, relu)
             q.float_layer = child
