@@ -376,3 +376,74 @@ def test_quantize_bad_calibration():
         quantize_int8(_lenet(), [np.zeros((2, 3, 28, 28), np.float32)])
     with pytest.raises(ValueError, match="empty"):
         quantize_int8(_lenet(), [])
+
+
+# --- structured filter pruning ----------------------------------------------------------------
+def _conv_count(model):
+    return [m.out_channels for m in model.modules() if isinstance(m, mt.nn.Conv2d)]
+
+
+def test_prune_filters_lenet_counts():
+    model = _lenet()
+    small = compress.prune_filters(model, 0.5)
+    assert _conv_count(small) == [3, 8] and _conv_count(model) == [6, 16]
+    # conv1 3x(1*25)+3, conv2 8x(3*25)+8, fc1 120x(8*25)+120, the rest as before
+    expected = 3 * 25 + 3 + 8 * 75 + 8 + 120 * 200 + 120 + 120 * 84 + 84 + 84 * 10 + 10
+    before, after = mt.summary(model, (1, 28, 28)), mt.summary(small, (1, 28, 28))
+    assert after.total_params == expected
+    assert after.total_macs < before.total_macs
+    assert small(_batch()[0]).shape == (4, 10)
+    assert not hasattr(small, "model_spec")
+
+
+def test_prune_filters_keeps_the_largest_l1_filters():
+    model = _lenet()
+    w = model.features[0].weight.numpy()
+    small = compress.prune_filters(model, 0.5)
+    keep = np.sort(np.argsort(-np.abs(w).sum(axis=(1, 2, 3)))[:3])
+    np.testing.assert_array_equal(small.features[0].weight.numpy(), w[keep])
+    w2 = model.features[3].weight.numpy()[:, keep]  # norms without the removed inputs
+    keep2 = np.sort(np.argsort(-np.abs(w2).sum(axis=(1, 2, 3)))[:8])
+    np.testing.assert_array_equal(small.features[3].weight.numpy(), w2[keep2])
+
+
+def test_prune_filters_zero_amount_is_the_same_model():
+    model = _lenet()
+    x, _ = _batch()
+    np.testing.assert_array_equal(compress.prune_filters(model, 0.0)(x).numpy(),
+                                  model(x).numpy())
+
+
+def test_prune_filters_bn_and_grouped_chain():
+    nn = mt.nn
+    mt.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Conv2d(8, 8, 3, padding=1, groups=2), nn.ReLU(),
+                        nn.LocalResponseNorm(3), nn.Conv2d(8, 4, 3, padding=1, groups=2),
+                        nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 5))
+    small = compress.prune_filters(net, 0.5)
+    assert _conv_count(small) == [4, 4, 2]
+    assert small[1].num_features == 4 and small[11].in_features == 8
+    assert small.eval()(mt.randn(2, 3, 8, 8)).shape == (2, 5)
+
+
+def test_prune_filters_resnet_inside_blocks():
+    mt.manual_seed(0)
+    model = registry.create("resnet18", num_classes=10)
+    small = compress.prune_filters(model, 0.5)
+    blocks = [m for m in small.modules() if hasattr(m, "conv2") and hasattr(m, "bn2")]
+    assert [b.conv1.out_channels for b in blocks] == [32] * 2 + [64] * 2 + [128] * 2 + [256] * 2
+    assert [b.conv2.out_channels for b in blocks] == [64] * 2 + [128] * 2 + [256] * 2 + [512] * 2
+    before, after = mt.summary(model, (3, 32, 32)), mt.summary(small, (3, 32, 32))
+    assert after.total_params < 0.6 * before.total_params
+    assert small.eval()(mt.randn(1, 3, 32, 32)).shape == (1, 10)
+
+
+def test_prune_filters_bad_input():
+    with pytest.raises(ValueError, match="amount"):
+        compress.prune_filters(_lenet(), 1.0)
+    with pytest.raises(ValueError, match="no conv layer"):
+        compress.prune_filters(mt.nn.Sequential(mt.nn.Linear(3, 2)), 0.5)
+    with pytest.raises(ValueError, match="not a chain"):
+        compress.prune_filters(mt.nn.Sequential(mt.nn.Conv2d(1, 2, 3), mt.nn.GroupNorm(1, 2),
+                                                mt.nn.Conv2d(2, 2, 3)), 0.5)

@@ -11,8 +11,9 @@ surviving weights through per-layer k-means codebooks and retrain the centroids
 from .huffman import huffman_decode, huffman_encode
 from .mtc import load, save
 from .quantize import quantize_int8
+from .filters import prune_filters
 from .prune import prune_magnitude, remove_masks, sensitivity
 from .sharing import kmeans, share_weights
 
-__all__ = ["huffman_decode", "huffman_encode", "kmeans", "load", "prune_magnitude",
+__all__ = ["huffman_decode", "huffman_encode", "kmeans", "load", "prune_filters", "prune_magnitude",
            "quantize_int8", "remove_masks", "save", "sensitivity", "share_weights"]
