@@ -37,8 +37,10 @@ def _qparams(lo, hi):
 
 
 def quantize_tensor(x, scale, zero):
-    """float array -> int8 codes."""
-    return np.clip(np.floor(x / scale + 0.5) + zero, -128, 127).astype(np.int8)
+    """float array -> int8 codes (the ``int8_quantize`` kernel)."""
+    out = np.empty(x.shape, np.int8)
+    kernels.get("int8_quantize", "cpu")(np.ascontiguousarray(x), float(scale), int(zero), out)
+    return out
 
 
 def dequantize(q, scale, zero):
@@ -62,6 +64,7 @@ class _QuantLayer(nn.Module):
         self.w_q = np.clip(np.floor(flat / self.w_scale[:, None] + 0.5), -127, 127
                            ).astype(np.int8)
         self.w_sums = self.w_q.astype(np.int32).sum(axis=1).astype(np.int32)
+        self.w_wide = self.w_q.astype(np.int16)  # the CPU GEMM's operand layout
         self.bias_f = (np.zeros(w.shape[0]) if layer.bias is None
                        else backend.to_numpy(layer.bias.data).astype(np.float64))
         self.out_channels, self.relu = w.shape[0], relu
@@ -81,13 +84,13 @@ class _QuantLayer(nn.Module):
             n, c, h, w = xq.shape
             oh = (h + 2 * ph - dy * (kh - 1) - 1) // sy + 1
             ow = (w + 2 * pw - dx * (kw - 1) - 1) // sx + 1
-            cols = np.empty((n, oh, ow, c, kh, kw), np.int8)
+            cols = np.empty((n, oh, ow, c, kh, kw), np.int16)
             kernels.get("int8_im2col", "cpu")(xq, cols, sy, sx, ph, pw, dy, dx, self.in_q[1])
             a = cols.reshape(n * oh * ow, -1)
         else:
-            a = xq.reshape(-1, xq.shape[-1])
+            a = xq.reshape(-1, xq.shape[-1]).astype(np.int16)
         out = np.empty((a.shape[0], self.out_channels), np.int8)
-        kernels.get("int8_gemm_requant", "cpu")(a, self.w_q, self.bias_q, self.w_sums,
+        kernels.get("int8_gemm_requant", "cpu")(a, self.w_wide, self.bias_q, self.w_sums,
                                                 self.in_q[1], self.multiplier, self.out_q[1],
                                                 self.relu, out)
         y = dequantize(out, *self.out_q)

@@ -55,6 +55,7 @@ FAMILIES = {
     # --- int8 inference ---
     "int8_im2col": "int8",
     "int8_gemm_requant": "int8",
+    "int8_quantize": "int8",
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")

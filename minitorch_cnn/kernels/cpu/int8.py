@@ -1,8 +1,13 @@
 """int8 inference kernels on the CPU: Numba loops, parallel over GEMM rows (output pixels).
 
 The GEMM keeps both operands row-major in K (activations (M, K), weights (O, K)), so each
-output is one contiguous int8 dot product that LLVM widens to int32 and vectorises; the
-requantization and ReLU are fused into the store. See ``reference/int8.py`` for the rules.
+output is one contiguous dot product. Its operands hold int8 values; given as int16 arrays
+(``quantize_int8`` keeps the patches and weights so) LLVM vectorises it with the int16
+multiply-add instructions (pmaddwd): measured 2.5-4x faster than widening int8 loads in the
+loop, and faster than blocking four outputs per patch load. The requantization and ReLU are
+fused into the store.
+The im2col first copies the input padded with the zero point, so its gather has no bounds
+tests. See ``reference/int8.py`` for the rules.
 """
 import math
 
@@ -14,27 +19,37 @@ from numba import njit, prange
 def int8_im2col(x, cols, sy, sx, ph, pw, dy, dx, pad):
     n, c, h, w = x.shape
     out_h, out_w, _, kh, kw = cols.shape[1:]
+    # a copy padded with the zero point: the gather below then needs no bounds tests
+    hp = max((out_h - 1) * sy + (kh - 1) * dy + 1, h + ph)
+    wp = max((out_w - 1) * sx + (kw - 1) * dx + 1, w + pw)
+    xp = np.empty((n, c, hp, wp), np.int8)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for r in range(hp):
+            for col in range(wp):
+                rr, cc = r - ph, col - pw
+                if 0 <= rr < h and 0 <= cc < w:
+                    xp[b, ch, r, col] = x[b, ch, rr, cc]
+                else:
+                    xp[b, ch, r, col] = pad
     for task in prange(n * out_h):
         b = task // out_h
         oh = task % out_h
         for ow in range(out_w):
             for ch in range(c):
                 for i in range(kh):
-                    r = oh * sy - ph + i * dy
-                    row_ok = 0 <= r < h
+                    r = oh * sy + i * dy
+                    col = ow * sx
                     for j in range(kw):
-                        col = ow * sx - pw + j * dx
-                        if row_ok and 0 <= col < w:
-                            cols[b, oh, ow, ch, i, j] = x[b, ch, r, col]
-                        else:
-                            cols[b, oh, ow, ch, i, j] = pad
+                        cols[b, oh, ow, ch, i, j] = xp[b, ch, r, col + j * dx]
 
 
-@njit(cache=True, inline="always")
-def _store(acc, bias, w_sum, a_zero, multiplier, out_zero, lo):
-    acc += bias - np.int32(a_zero) * w_sum
-    q = math.floor(np.float64(acc) * multiplier + 0.5) + out_zero
-    return np.int8(min(max(q, lo), 127))
+@njit(cache=True, parallel=True, nogil=True)
+def int8_quantize(x, scale, zero, out):
+    flat, q = x.reshape(-1), out.reshape(-1)
+    for i in prange(flat.size):
+        v = math.floor(np.float64(flat[i]) / scale + 0.5) + zero
+        q[i] = np.int8(min(max(v, -128), 127))
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -42,30 +57,14 @@ def int8_gemm_requant(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, ou
     m_rows, k_len = a.shape
     o_len = w.shape[0]
     lo = out_zero if relu else -128
-    for block in prange((m_rows + 3) // 4):
-        m0 = block * 4
-        if m0 + 4 <= m_rows:  # four rows at once: each weight row is loaded once for four
-            for o in range(o_len):
-                acc0 = acc1 = acc2 = acc3 = np.int32(0)
-                for k in range(k_len):
-                    wk = np.int16(w[o, k])
-                    acc0 += np.int32(np.int16(a[m0, k]) * wk)
-                    acc1 += np.int32(np.int16(a[m0 + 1, k]) * wk)
-                    acc2 += np.int32(np.int16(a[m0 + 2, k]) * wk)
-                    acc3 += np.int32(np.int16(a[m0 + 3, k]) * wk)
-                out[m0, o] = _store(acc0, bias[o], w_sums[o], a_zero, multiplier[o],
-                                    out_zero, lo)
-                out[m0 + 1, o] = _store(acc1, bias[o], w_sums[o], a_zero, multiplier[o],
-                                        out_zero, lo)
-                out[m0 + 2, o] = _store(acc2, bias[o], w_sums[o], a_zero, multiplier[o],
-                                        out_zero, lo)
-                out[m0 + 3, o] = _store(acc3, bias[o], w_sums[o], a_zero, multiplier[o],
-                                        out_zero, lo)
-        else:
-            for m in range(m0, m_rows):
-                for o in range(o_len):
-                    acc = np.int32(0)
-                    for k in range(k_len):
-                        acc += np.int32(np.int16(a[m, k]) * np.int16(w[o, k]))
-                    out[m, o] = _store(acc, bias[o], w_sums[o], a_zero, multiplier[o],
-                                       out_zero, lo)
+    for m in prange(m_rows):
+        acc = np.empty(o_len, np.int32)
+        for o in range(o_len):  # the dot products first: with the epilogue in the same loop
+            total = np.int32(0)  # LLVM stopped vectorising them (2-3x slower)
+            for k in range(k_len):
+                total += np.int32(a[m, k]) * np.int32(w[o, k])
+            acc[o] = total
+        for o in range(o_len):
+            v = acc[o] + bias[o] - np.int32(a_zero) * w_sums[o]
+            q = math.floor(np.float64(v) * multiplier[o] + 0.5) + out_zero
+            out[m, o] = np.int8(min(max(q, lo), 127))

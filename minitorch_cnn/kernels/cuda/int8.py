@@ -60,3 +60,15 @@ def int8_gemm_requant(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, ou
     lo = out_zero if relu else -128
     _gemm[_blocks(out.size), THREADS](a, w, bias, w_sums, int(a_zero), multiplier,
                                       int(out_zero), int(lo), out)
+
+
+@cuda.jit
+def _quantize(x, scale, zero, out):
+    i = cuda.grid(1)
+    if i < x.size:
+        v = math.floor(float(x[i]) / scale + 0.5) + zero
+        out[i] = min(max(v, -128), 127)
+
+
+def int8_quantize(x, scale, zero, out):
+    _quantize[_blocks(x.size), THREADS](x.reshape(-1), float(scale), int(zero), out.reshape(-1))
