@@ -66,3 +66,15 @@ def test_int8_quantize_matches_reference(implementation, rng):
         out[impl] = q
     np.testing.assert_array_equal(out[implementation], out["reference"])
     assert out["reference"].reshape(-1)[:4].tolist() == [-2, -3, 127, -128]
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_int8_dequantize_nchw_matches_reference(implementation, rng):
+    q = rng.integers(-128, 128, (2, 3, 4, 5)).astype(np.int8)
+    out = {}
+    for impl in ("reference", implementation):
+        y = np.zeros((2, 5, 3, 4), np.float32)
+        kernels.load("int8_dequantize_nchw", impl)(q, 0.037, -11, y)
+        out[impl] = y
+    np.testing.assert_array_equal(out[implementation], out["reference"])
+    assert out["reference"][1, 2, 0, 3] == np.float32(q[1, 0, 3, 2] + 11) * np.float32(0.037)

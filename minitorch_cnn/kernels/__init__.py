@@ -56,6 +56,7 @@ FAMILIES = {
     "int8_im2col": "int8",
     "int8_gemm_requant": "int8",
     "int8_quantize": "int8",
+    "int8_dequantize_nchw": "int8",
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")

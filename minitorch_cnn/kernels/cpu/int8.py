@@ -68,3 +68,14 @@ def int8_gemm_requant(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, ou
             v = acc[o] + bias[o] - np.int32(a_zero) * w_sums[o]
             q = math.floor(np.float64(v) * multiplier[o] + 0.5) + out_zero
             out[m, o] = np.int8(min(max(q, lo), 127))
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def int8_dequantize_nchw(q, scale, zero, out):
+    n, out_h, out_w, o_len = q.shape
+    s, z = np.float32(scale), np.float32(zero)
+    for plane in prange(n * o_len):
+        b, o = plane // o_len, plane % o_len
+        for r in range(out_h):
+            for c in range(out_w):
+                out[b, o, r, c] = (np.float32(q[b, r, c, o]) - z) * s

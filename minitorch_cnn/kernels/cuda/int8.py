@@ -3,7 +3,7 @@ output of the GEMM with its int32 dot product, requantization and ReLU fused). A
 CuPy arrays, or NumPy arrays under Numba's CUDA simulator. See ``reference/int8.py``."""
 import math
 
-from numba import cuda
+from numba import cuda, float32
 
 THREADS = 256
 
@@ -72,3 +72,22 @@ def _quantize(x, scale, zero, out):
 
 def int8_quantize(x, scale, zero, out):
     _quantize[_blocks(x.size), THREADS](x.reshape(-1), float(scale), int(zero), out.reshape(-1))
+
+
+@cuda.jit
+def _dequantize_nchw(q, scale, zero, out):
+    idx = cuda.grid(1)
+    n, o_len, out_h, out_w = out.shape
+    if idx >= out.size:
+        return
+    c = idx % out_w
+    t = idx // out_w
+    r = t % out_h
+    t //= out_h
+    o = t % o_len
+    b = t // o_len
+    out[b, o, r, c] = (float32(q[b, r, c, o]) - float32(zero)) * float32(scale)
+
+
+def int8_dequantize_nchw(q, scale, zero, out):
+    _dequantize_nchw[_blocks(out.size), THREADS](q, float(scale), float(zero), out)

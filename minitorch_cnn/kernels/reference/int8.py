@@ -47,3 +47,10 @@ def int8_gemm_requant(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, ou
     acc += (bias - np.int32(a_zero) * w_sums).astype(np.int32)
     q = np.floor(acc.astype(np.float64) * multiplier + 0.5) + out_zero
     out[...] = np.clip(q, out_zero if relu else -128, 127).astype(np.int8)
+
+
+def int8_dequantize_nchw(q, scale, zero, out):
+    """Write float32 ``out`` (N, O, oh, ow) = (q - zero) * scale for the GEMM's int8 output
+    ``q`` (N, oh, ow, O), in float32 (one rounding), transposed to channels-first."""
+    y = (q.astype(np.float32) - np.float32(zero)) * np.float32(scale)
+    out[...] = y.transpose(0, 3, 1, 2)
