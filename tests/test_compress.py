@@ -303,7 +303,7 @@ def test_compress_command(tmp_path, capsys):
                       "test_limit": 40, "val_fraction": 0.0, "seed": 0}}, ckpt)
     out = str(tmp_path / "out")
     assert main(["compress", ckpt, "--prune", "0.9", "--bits", "4/3", "--finetune-epochs", "1",
-                 "--out", out]) == 0
+                 "--prune-steps", "2", "--int8", "--out", out]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     size = os.path.getsize(os.path.join(out, "model.mtc"))
     m = re.fullmatch(r"compressed size: (\d+) bytes \(([\d.]+)x smaller\)", lines[-2])
@@ -311,6 +311,7 @@ def test_compress_command(tmp_path, capsys):
     assert float(m.group(2)) == pytest.approx(61706 * 4 / size, abs=0.06)
     assert re.fullmatch(r"test accuracy: before (0|1)\.\d+, after (0|1)\.\d+", lines[-1])
     assert any(line.startswith("classifier.1.weight") for line in lines)
+    assert lines[-3].startswith("int8: test accuracy")
 
 
 def test_compress_command_bad_arguments(tmp_path, capsys):
@@ -447,3 +448,16 @@ def test_prune_filters_bad_input():
     with pytest.raises(ValueError, match="not a chain"):
         compress.prune_filters(mt.nn.Sequential(mt.nn.Conv2d(1, 2, 3), mt.nn.GroupNorm(1, 2),
                                                 mt.nn.Conv2d(2, 2, 3)), 0.5)
+
+
+def test_quantize_a_pruned_away_filter():
+    from minitorch_cnn.compress.quantize import quantize_int8
+    mt.manual_seed(0)
+    net = mt.nn.Sequential(mt.nn.Conv2d(1, 3, 3), mt.nn.ReLU(), mt.nn.Flatten(),
+                           mt.nn.Linear(3 * 4 * 4, 2))
+    net[0].weight.data[1] = 0
+    x = mt.randn(4, 1, 6, 6)
+    with np.errstate(all="raise"):
+        q = quantize_int8(net, [x])
+        out = q(x).numpy()
+    assert np.isfinite(out).all()

@@ -60,7 +60,8 @@ class _QuantLayer(nn.Module):
                                  "padding are quantized")
             self.geometry = (layer.kernel_size, layer.stride, layer.padding, layer.dilation)
         flat = w.reshape(w.shape[0], -1)
-        self.w_scale = np.maximum(np.abs(flat).max(axis=1), 1e-12) / 127.0
+        peak = np.abs(flat).max(axis=1)
+        self.w_scale = np.where(peak > 0, peak, 127.0) / 127.0  # a pruned-away filter: 1
         self.w_q = np.clip(np.floor(flat / self.w_scale[:, None] + 0.5), -127, 127
                            ).astype(np.int8)
         self.w_sums = self.w_q.astype(np.int32).sum(axis=1).astype(np.int32)
@@ -82,7 +83,8 @@ class _QuantLayer(nn.Module):
     def calibrate(self, in_range, out_range):
         self.in_q, self.out_q = _qparams(*in_range), _qparams(*out_range)
         s_in = self.in_q[0]
-        self.bias_q = np.floor(self.bias_f / (s_in * self.w_scale) + 0.5).astype(np.int32)
+        bias_q = np.floor(self.bias_f / (s_in * self.w_scale) + 0.5)
+        self.bias_q = np.clip(bias_q, -2 ** 31, 2 ** 31 - 1).astype(np.int32)
         self.multiplier = (s_in * self.w_scale / self.out_q[0]).astype(np.float64)
 
     def forward(self, x):
