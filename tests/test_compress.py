@@ -461,3 +461,16 @@ def test_quantize_a_pruned_away_filter():
         q = quantize_int8(net, [x])
         out = q(x).numpy()
     assert np.isfinite(out).all()
+
+
+def test_compress_command_reads_a_model_spec(tmp_path, capsys):
+    from minitorch_cnn.__main__ import main
+    model = _lenet()
+    ckpt = str(tmp_path / "last.npz")
+    mt.save({"model": model.state_dict(), "model_spec": model.model_spec,
+             "args": {"dataset": ["mnist-sample"], "limit": 32, "test_limit": 20,
+                      "val_fraction": 0.0}}, ckpt)
+    out = str(tmp_path / "out")
+    assert main(["compress", ckpt, "--prune", "0.5", "--finetune-epochs", "0", "--out", out]) == 0
+    assert capsys.readouterr().out.splitlines()[-2].startswith("compressed size: ")
+    assert compress.load(os.path.join(out, "model.mtc")).model_spec == model.model_spec
