@@ -6,31 +6,31 @@
 - ``summary MODEL --input C H W``: per-layer shapes, parameters, multiply-adds, receptive fields;
 - ``plot ...``: training curves, filters, feature maps, receptive fields (needs matplotlib);
 - ``exercises init|check DIR``: the gradient-checking exercises;
-- ``nas [options]``: neural architecture search (REINFORCE controller or random search).
+- ``nas [options]``: neural architecture search (REINFORCE controller or random search);
+- ``compress CKPT [options]``: prune, weight-share and Huffman-code a checkpoint (``.mtc``).
 """
+import importlib
 import sys
+
+# command -> the module whose main(argv) runs it (imported only when the command is given)
+COMMANDS = {
+    "train": "minitorch_cnn.train", "evaluate": "minitorch_cnn.train",
+    "summary": "minitorch_cnn.summary", "plot": "minitorch_cnn.viz",
+    "exercises": "minitorch_cnn.exercises.__main__", "nas": "minitorch_cnn.nas.command",
+    "compress": "minitorch_cnn.compress.command",
+}
+WITH_COMMAND_NAME = ("train", "evaluate")  # train.main tells its two commands apart itself
 
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and not argv[0].startswith("-") else "train"
-    if command in ("train", "evaluate"):
-        from .train import main as run
-        return run(argv)
-    rest = argv[1:]
-    if command == "summary":
-        from .summary import main as run
-    elif command == "plot":
-        from .viz import main as run
-    elif command == "exercises":
-        from .exercises.__main__ import main as run
-    elif command == "nas":
-        from .nas.command import main as run
-    else:
-        print(f"error: unknown command {command!r}; expected train, evaluate, summary, plot, "
-              "exercises or nas", file=sys.stderr)
+    if command not in COMMANDS:
+        print(f"error: unknown command {command!r}; expected one of {', '.join(COMMANDS)}",
+              file=sys.stderr)
         return 2
-    return run(rest)
+    run = importlib.import_module(COMMANDS[command]).main
+    return run(argv if command in WITH_COMMAND_NAME else argv[1:])
 
 
 if __name__ == "__main__":

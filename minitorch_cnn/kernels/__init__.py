@@ -53,6 +53,11 @@ FAMILIES = {
     # --- optimizers ---
     "sgd_update": "optim",
     "adam_update": "optim",
+    # --- int8 inference ---
+    "int8_im2col": "int8",
+    "int8_gemm_requant": "int8",
+    "int8_quantize": "int8",
+    "int8_dequantize_nchw": "int8",
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")

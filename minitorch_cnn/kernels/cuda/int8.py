@@ -1,0 +1,93 @@
+"""int8 inference kernels on the GPU: one thread per element written (a patch entry, an
+output of the GEMM with its int32 dot product, requantization and ReLU fused). Arrays are
+CuPy arrays, or NumPy arrays under Numba's CUDA simulator. See ``reference/int8.py``."""
+import math
+
+from numba import cuda, float32
+
+THREADS = 256
+
+
+def _blocks(size):
+    return (size + THREADS - 1) // THREADS
+
+
+@cuda.jit
+def _im2col(x, cols, sy, sx, ph, pw, dy, dx, pad):
+    idx = cuda.grid(1)
+    n, out_h, out_w, c, kh, kw = cols.shape
+    if idx >= cols.size:
+        return
+    j = idx % kw
+    t = idx // kw
+    i = t % kh
+    t //= kh
+    ch = t % c
+    t //= c
+    ow = t % out_w
+    t //= out_w
+    oh = t % out_h
+    b = t // out_h
+    r = oh * sy - ph + i * dy
+    col = ow * sx - pw + j * dx
+    if 0 <= r < x.shape[2] and 0 <= col < x.shape[3]:
+        cols[b, oh, ow, ch, i, j] = x[b, ch, r, col]
+    else:
+        cols[b, oh, ow, ch, i, j] = pad
+
+
+def int8_im2col(x, cols, sy, sx, ph, pw, dy, dx, pad):
+    _im2col[_blocks(cols.size), THREADS](x, cols, sy, sx, ph, pw, dy, dx, pad)
+
+
+@cuda.jit
+def _gemm(a, w, bias, w_sums, a_zero, multiplier, out_zero, lo, out):
+    idx = cuda.grid(1)
+    m_rows, o_len = out.shape
+    if idx >= m_rows * o_len:
+        return
+    m = idx // o_len
+    o = idx % o_len
+    acc = 0
+    for k in range(a.shape[1]):
+        acc += int(a[m, k]) * int(w[o, k])
+    acc += bias[o] - a_zero * w_sums[o]
+    q = math.floor(float(acc) * multiplier[o] + 0.5) + out_zero
+    out[m, o] = min(max(q, lo), 127)
+
+
+def int8_gemm_requant(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out):
+    lo = out_zero if relu else -128
+    _gemm[_blocks(out.size), THREADS](a, w, bias, w_sums, int(a_zero), multiplier,
+                                      int(out_zero), int(lo), out)
+
+
+@cuda.jit
+def _quantize(x, scale, zero, out):
+    i = cuda.grid(1)
+    if i < x.size:
+        v = math.floor(float(x[i]) / scale + 0.5) + zero
+        out[i] = min(max(v, -128), 127)
+
+
+def int8_quantize(x, scale, zero, out):
+    _quantize[_blocks(x.size), THREADS](x.reshape(-1), float(scale), int(zero), out.reshape(-1))
+
+
+@cuda.jit
+def _dequantize_nchw(q, scale, zero, out):
+    idx = cuda.grid(1)
+    n, o_len, out_h, out_w = out.shape
+    if idx >= out.size:
+        return
+    c = idx % out_w
+    t = idx // out_w
+    r = t % out_h
+    t //= out_h
+    o = t % o_len
+    b = t // o_len
+    out[b, o, r, c] = (float32(q[b, r, c, o]) - float32(zero)) * float32(scale)
+
+
+def int8_dequantize_nchw(q, scale, zero, out):
+    _dequantize_nchw[_blocks(out.size), THREADS](q, float(scale), float(zero), out)
