@@ -7,7 +7,7 @@ import numpy as np
 
 from . import autograd, backend
 from .ops import elementwise as ew
-from .ops import linalg, reduce
+from .ops import linalg, reduce, sorting
 from .ops import shape as shape_ops
 
 float32, float64 = np.dtype("float32"), np.dtype("float64")
@@ -297,13 +297,21 @@ class Tensor:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.data.reshape(()))
 
-    def argmax(self, axis=None, dim=None, keepdims=False):
-        axis = _axis(axis, dim)
-        return Tensor._wrap(self.data.argmax(axis=axis, keepdims=keepdims), self._device)
+    # --- indices (ops/sorting.py): PyTorch's (values, indices) pairs -------------------------
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return sorting.arg_extremum("argmax", self, _axis(axis, dim), keepdim or keepdims)
 
-    def argmin(self, axis=None, dim=None, keepdims=False):
-        axis = _axis(axis, dim)
-        return Tensor._wrap(self.data.argmin(axis=axis, keepdims=keepdims), self._device)
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return sorting.arg_extremum("argmin", self, _axis(axis, dim), keepdim or keepdims)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return sorting.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return sorting.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return sorting.topk(self, k, dim, largest, sorted)
 
     # --- reductions ---------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, dim=None, keepdim=None):
@@ -312,11 +320,32 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, dim=None, keepdim=None):
         return reduce.MeanFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
 
-    def max(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return reduce.MaxFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """``max()``: the largest element; ``max(dim)``: the named pair ``(values, indices)``
+        along ``dim``; ``max(other)``: the elementwise maximum (all as PyTorch)."""
+        dim = _axis(axis, dim)
+        if dim is None:
+            return reduce.MaxFn.apply(self, axis=None, keepdims=keepdim or keepdims)
+        if isinstance(dim, Tensor):
+            return ew.MaximumFn.apply(self, dim)
+        return sorting.max_dim(self, dim, keepdim or keepdims)
 
-    def min(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return reduce.MinFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """``min()``, ``min(dim)`` -> ``(values, indices)``, ``min(other)``: as ``max``."""
+        dim = _axis(axis, dim)
+        if dim is None:
+            return reduce.MinFn.apply(self, axis=None, keepdims=keepdim or keepdims)
+        if isinstance(dim, Tensor):
+            return ew.MinimumFn.apply(self, dim)
+        return sorting.min_dim(self, dim, keepdim or keepdims)
+
+    def amax(self, dim=None, keepdim=False):
+        """The largest values over ``dim`` (an int, a tuple or None: all); ties share the
+        gradient evenly."""
+        return reduce.MaxFn.apply(self, axis=dim, keepdims=keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return reduce.MinFn.apply(self, axis=dim, keepdims=keepdim)
 
     def var(self, axis=None, keepdims=False, ddof=0, dim=None, keepdim=None):
         return reduce.VarFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims,
