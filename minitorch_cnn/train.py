@@ -20,9 +20,10 @@ import numpy as np
 from tqdm import tqdm
 
 import minitorch_cnn as mt
-from minitorch_cnn import data, optim
+from minitorch_cnn import cli, data, optim
 from minitorch_cnn.data import transforms as T
 from minitorch_cnn.models import registry
+from minitorch_cnn.models import spec as model_spec
 from minitorch_cnn.nn import functional as F
 
 DATASETS = {"mnist-sample": "the bundled 5,000 MNIST digits", "mnist": "mnist DIR (IDX files)",
@@ -34,6 +35,13 @@ SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "plateau")
 # what is taken from a checkpoint on --resume, so that the run continues as it began
 RUN_CONFIG = ("model", "dataset", "batch_size", "lr", "optimizer", "momentum", "weight_decay",
               "scheduler", "augment", "seed", "val_fraction", "limit", "test_limit", "image_size")
+# every numeric option's range, checked before any work (cli.check_ranges)
+TRAIN_RANGES = {"epochs": cli.at_least(1), "batch_size": cli.at_least(1), "lr": cli.positive(),
+                "momentum": (0, 1, False, False), "weight_decay": cli.at_least(0),
+                "image_size": cli.at_least(1), "val_fraction": (0, 1, False, True),
+                "limit": cli.at_least(0), "test_limit": cli.at_least(0), "seed": cli.at_least(0),
+                "workers": cli.at_least(0)}
+EVALUATE_RANGES = {"limit": cli.at_least(0), "batch_size": cli.at_least(1)}
 
 
 def build_data(args):
@@ -76,6 +84,9 @@ def build_data(args):
     n = len(full) if not args.limit else min(args.limit, len(full))
     order = np.random.default_rng(args.seed).permutation(len(full))[:n]
     n_val = int(round(n * args.val_fraction))
+    if n - n_val < 1:
+        raise ValueError(f"--val-fraction {args.val_fraction} of {n} images leaves no training "
+                         f"image")
     train = data.Subset(full, order[n_val:])
     val = data.Subset(plain, order[:n_val])  # validation without augmentation
     if getattr(args, "test_limit", 0):
@@ -162,12 +173,32 @@ def write_metrics(history, out):
     plt.close(fig)
 
 
-def train(args):
-    ckpt = None
-    if args.resume:
-        ckpt = mt.load(args.resume)
-        for key in RUN_CONFIG:  # the run goes on as it began
-            setattr(args, key, ckpt["args"].get(key, getattr(args, key)))
+def resume_config(args, given=frozenset()):
+    """The checkpoint ``args.resume``, with ``args`` set to go on with its run: its options, its
+    number of epochs and its folder (the one holding the file), except the options ``given``
+    on the command line again."""
+    ckpt = mt.load(args.resume)
+    if not (isinstance(ckpt, dict) and isinstance(ckpt.get("args"), dict)):
+        raise ValueError(f"--resume {args.resume}: not a training checkpoint (last.npz); "
+                         "model.npz holds only the weights")
+    stored = model_spec.stored_spec(args.resume)
+    if "model" in given and stored is not None and model_spec.contradicts(args.model, stored):
+        raise ValueError(f"--model {args.model} contradicts {args.resume}, which holds "
+                         f"{model_spec.describe(stored)}; leave --model out to resume it")
+    for key in RUN_CONFIG + ("epochs",):  # the run goes on as it began ...
+        if key not in given and key in ckpt["args"]:
+            setattr(args, key, ckpt["args"][key])
+    if "out" not in given:  # ... and where it began
+        args.out = os.path.dirname(args.resume) or "."
+    cli.check_ranges(args, TRAIN_RANGES)
+    if args.epochs < ckpt["epoch"]:
+        raise ValueError(f"--epochs {args.epochs}: {args.resume} has {ckpt['epoch']} epochs "
+                         "done already")
+    return ckpt
+
+
+def train(args, given=frozenset()):
+    ckpt = resume_config(args, given) if args.resume else None
     mt.manual_seed(args.seed)
     device = get_device(args.device)
     train_set, val_set, test_set, num_classes, channels = build_data(args)
@@ -188,7 +219,9 @@ def train(args):
         print(f"resumed from {args.resume} after epoch {start}")
     os.makedirs(args.out, exist_ok=True)
     last = os.path.join(args.out, "last.npz")
-    print(f"{type(model).__name__}: {sum(p.numel() for p in model.parameters()):,} parameters; "
+    spec = model.model_spec
+    metadata = {"model_spec": spec, "run": {k: getattr(args, k) for k in RUN_CONFIG}}
+    print(f"{spec['name']}: {sum(p.numel() for p in model.parameters()):,} parameters; "
           f"{len(train_set)} training, {len(val_set)} validation, {len(test_set)} test images; "
           f"device {device}")
     try:
@@ -212,14 +245,14 @@ def train(args):
             mt.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": None if scheduler is None else scheduler.state_dict(),
                      "epoch": epoch + 1, "rng": mt.get_rng_state(), "history": history,
-                     "args": vars(args)}, last)
+                     "args": vars(args), "model_spec": spec}, last, metadata=metadata)
             write_metrics(history, args.out)
     except KeyboardInterrupt:
         done = history[-1]["epoch"] if history else 0
         print(f"\ninterrupted: {last} holds the last complete epoch ({done}); continue with "
               f"--resume {last}", file=sys.stderr)
         return 130
-    mt.save(model.state_dict(), os.path.join(args.out, "model.npz"))
+    mt.save(model.state_dict(), os.path.join(args.out, "model.npz"), metadata=metadata)
     _, test_acc, test_top5 = run_epoch(model, loaders[2], device, desc="test")
     print(f"checkpoint, weights and metrics in {args.out}/; test top-5 accuracy: "
           f"{test_top5:.4f}")
@@ -228,21 +261,32 @@ def train(args):
 
 
 def evaluate(args):
+    cli.check_ranges(args, EVALUATE_RANGES)
     ckpt = mt.load(args.checkpoint)
-    saved = ckpt.get("args") if "model" in ckpt and isinstance(ckpt["model"], dict) else None
+    is_checkpoint = "model" in ckpt and isinstance(ckpt["model"], dict)
+    saved = (ckpt.get("args") if is_checkpoint
+             else mt.serialization.load_metadata(args.checkpoint).get("run"))
     config = argparse.Namespace(**(saved or {}))
     config.dataset = args.dataset or getattr(config, "dataset", ["mnist-sample"])
-    config.model = args.model or getattr(config, "model", None)
-    if config.model is None:
+    stored = model_spec.stored_spec(args.checkpoint)
+    if stored is None and getattr(config, "model", None):  # a checkpoint of before the spec
+        stored = {"name": config.model, "kwargs": {}}
+    if stored is None and args.model is None:
         raise ValueError(f"{args.checkpoint} is a bare state dict: say which model with --model")
+    if stored is not None and args.model and model_spec.contradicts(args.model, stored):
+        raise ValueError(f"--model {args.model} contradicts {args.checkpoint}, which holds "
+                         f"{model_spec.describe(stored)}; leave --model out to use it")
+    stored = stored or {"name": args.model, "kwargs": {}}
+    config.model = stored["name"]
     for key, default in (("image_size", None), ("augment", False), ("seed", 0), ("limit", 0),
                          ("val_fraction", 0.0)):
         setattr(config, key, getattr(config, key, default))
     config.test_limit = args.limit or getattr(config, "test_limit", 0)
     device = get_device(args.device)
     _, _, test_set, num_classes, channels = build_data(config)
-    model = registry.create_for_data(config.model, num_classes, channels)
-    model.load_state_dict(ckpt["model"] if saved else ckpt)
+    model = (model_spec.build(stored) if stored["kwargs"] else
+             registry.create_for_data(config.model, num_classes, channels))
+    model.load_state_dict(ckpt["model"] if is_checkpoint else ckpt)
     model.to(device)
     loader = data.DataLoader(test_set, args.batch_size)
     loss, top1, top5 = run_epoch(model, loader, device, desc="test")
@@ -281,7 +325,9 @@ def parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=1,
                    help="batches prepared in a background thread (0: none)")
-    p.add_argument("--resume", metavar="CKPT", help="continue from a last.npz checkpoint")
+    p.add_argument("--resume", metavar="CKPT",
+                   help="continue the run of a last.npz checkpoint, in its folder, with its "
+                        "options (those given again override them)")
     p.add_argument("--out", default=os.path.join("runs", "train"), metavar="DIR")
     return p
 
@@ -291,7 +337,8 @@ def evaluate_parser():
                                 description="Top-1 and top-5 accuracy of a checkpoint on the "
                                             "test split of its dataset.")
     p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("--model", help="needed for a bare state dict (model.npz)")
+    p.add_argument("--model", help="only for a file without a stored model (older ones); "
+                                   "one that contradicts the stored model is refused")
     p.add_argument("--dataset", nargs="+", metavar="NAME [DIR]",
                    help="default: the dataset the checkpoint was trained on")
     p.add_argument("--limit", type=int, default=0, help="only the first N test images")
@@ -308,9 +355,10 @@ def main(argv=None):
         if command == "evaluate":
             return evaluate(evaluate_parser().parse_args(argv))
         args = parser().parse_args(argv)
+        cli.check_ranges(args, TRAIN_RANGES)
         if args.lr is None:
             args.lr = {"sgd": 0.05, "rmsprop": 1e-3}.get(args.optimizer, 2e-3)
-        return train(args)
+        return train(args, cli.given_options(parser(), argv))
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
