@@ -16,14 +16,14 @@ import sys
 
 import numpy as np
 
-MATPLOTLIB = "pip install matplotlib"
+MATPLOTLIB = 'pip install matplotlib (or pip install -e ".[plot]")'
 
 
 def _plt():
     try:
         import matplotlib
     except ImportError:
-        raise RuntimeError(f"plotting needs matplotlib, an optional extra: {MATPLOTLIB}") \
+        raise ImportError(f"plotting needs matplotlib, an optional extra: {MATPLOTLIB}") \
             from None
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
@@ -231,10 +231,14 @@ def load_state(path):
 
 
 def _model(name, checkpoint):
+    """The model of ``checkpoint`` (the one its stored spec names; a ``name`` contradicting it
+    is an error), or ``name`` (default LeNet5) untrained or with a file's bare weights."""
     from .models import registry
-    model = registry.create(name)
-    if checkpoint:
-        model.load_state_dict(load_state(checkpoint))
+    from .models import spec
+    if not checkpoint:
+        return registry.create(name or "LeNet5").eval()
+    model = spec.build(spec.resolve(checkpoint, name))
+    model.load_state_dict(load_state(checkpoint))
     return model.eval()
 
 
@@ -268,7 +272,8 @@ def main(argv=None):
                             ("features", "the first convolution's feature maps of a test digit "
                                          "of the bundled MNIST sample")]:
         p = sub.add_parser(what, help=help_text)
-        p.add_argument("--model", default="LeNet5")
+        p.add_argument("--model", help="a zoo model (default: the checkpoint's own model, "
+                                        "LeNet5 without one)")
         p.add_argument("--checkpoint", help="a state dict or checkpoint written by mt.save")
         p.add_argument("--out", default=f"{what}.png")
         if what == "features":
@@ -280,7 +285,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         print(_run(args))
-    except (FileNotFoundError, ValueError, KeyError) as exc:
+    except (FileNotFoundError, ValueError, KeyError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -290,7 +295,9 @@ def _run(args):
     if args.what == "curves":
         return plot_training_curves(args.metrics, args.out)
     if args.what in ("filters", "features"):
-        name, conv = first_conv(_model(args.model, args.checkpoint))
+        model = _model(args.model, args.checkpoint)
+        args.model = model.model_spec["name"]
+        name, conv = first_conv(model)
         if args.what == "filters":
             return plot_filters(conv.weight, args.out, title=f"{args.model} {name}")
         from .autograd import no_grad

@@ -1,0 +1,50 @@
+"""The commands as a new user meets them: help that lists every command and default, a version,
+one ``error:`` line for a missing extra, ``plot`` and ``summary`` taking the registry's names."""
+import sys
+
+import pytest
+
+from minitorch_cnn import train as train_cmd
+from minitorch_cnn import viz
+from minitorch_cnn.summary import main as summary_main
+
+
+@pytest.fixture
+def no_matplotlib(monkeypatch):
+    """As if matplotlib were not installed (``import matplotlib`` raises ImportError)."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+
+
+def test_missing_matplotlib_is_one_error_line(no_matplotlib, tmp_path, capsys):
+    assert viz.main(["filters", "--out", str(tmp_path / "f.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: plotting needs matplotlib") and len(err.splitlines()) == 1
+    assert "pip install" in err
+
+
+def test_plot_takes_the_checkpoint_model(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_cmd.main(["--limit", "40", "--test-limit", "20", "--batch-size", "40",
+                           "--workers", "0", "--epochs", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    model = viz._model(None, str(out / "model.npz"))
+    assert model.model_spec["name"] == "lenet5-relu"
+    assert viz.main(["filters", "--model", "LeNet5", "--checkpoint", str(out / "model.npz"),
+                     "--out", str(tmp_path / "f.png")]) == 2
+    assert "contradicts" in capsys.readouterr().err
+
+
+def test_summary_takes_registry_names_aliases_and_input_sizes(capsys):
+    summary_main(["lenet5-relu"])
+    relu = capsys.readouterr().out
+    assert "Input: (1, 1, 28, 28)" in relu  # the model's own input size, not 3x224x224
+    assert "(ReLU)" in relu and "(MaxPool2d)" in relu  # the alias's fixed variant='relu'
+    summary_main(["LENET5"])
+    classic = capsys.readouterr().out
+    assert "Input: (1, 1, 28, 28)" in classic and "(ReLU)" not in classic
+    summary_main(["lenet5-ReLU", "--input", "1", "28", "28", "--num-classes", "7"])
+    assert "Output: (1, 7)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        summary_main(["lenet7"])
+    assert "valid models" in capsys.readouterr().err
