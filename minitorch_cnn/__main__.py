@@ -6,12 +6,22 @@
 - ``summary MODEL --input C H W``: per-layer shapes, parameters, multiply-adds, receptive fields;
 - ``plot ...``: training curves, filters, feature maps, receptive fields (needs matplotlib);
 - ``exercises init|check DIR``: the gradient-checking exercises.
+
+``python -m minitorch_cnn COMMAND --help`` shows a command's options and their defaults;
+``--version`` prints the version.
 """
 import sys
 
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["-h"], ["--help"]):  # the commands; "train --help" shows train's options
+        print("usage: python -m minitorch_cnn [COMMAND] [options]\n" + __doc__.split("\n", 1)[1].replace("``", ""))
+        return 0
+    if argv[:1] == ["--version"]:
+        from . import __version__
+        print(f"minitorch_cnn {__version__}")
+        return 0
     command = argv[0] if argv and not argv[0].startswith("-") else "train"
     if command in ("train", "evaluate"):
         from .train import main as run

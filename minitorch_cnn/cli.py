@@ -43,6 +43,16 @@ def positive():
     return (0, None, True, False)
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` that shows each option's default, leaving out the empty ones (None, a flag's
+    False) that say nothing."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def given_options(parser, argv):
     """The destinations of the options that ``argv`` sets explicitly (``--epochs 3`` gives
     ``{"epochs"}``): argparse fills in a default only where the namespace lacks the attribute,

@@ -299,51 +299,58 @@ def evaluate(args):
 def parser():
     p = argparse.ArgumentParser(prog="python -m minitorch_cnn train",
                                 description="Train a model of the zoo (default: LeNet-5 on the "
-                                            "bundled MNIST sample).")
+                                            "bundled MNIST sample).",
+                                formatter_class=cli.DefaultsHelpFormatter)
     p.add_argument("--model", default="lenet5-relu",
                    help="a model of minitorch_cnn.models (lenet5 is the 1998-style sigmoid "
                         "network, lenet5-relu the ReLU + max-pool one)")
     p.add_argument("--dataset", nargs="+", default=["mnist-sample"], metavar="NAME [DIR]",
                    help="mnist-sample | mnist DIR | cifar10 DIR | folder DIR (with train/ "
                         "and test/ sub-folders)")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=8, help="passes over the training set")
+    p.add_argument("--batch-size", type=int, default=64, help="images per step")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: 0.002 for adam and adamw, 0.001 for rmsprop, "
                         "0.05 for sgd)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="the update rule")
     p.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--scheduler", choices=SCHEDULERS, default="cosine")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty")
+    p.add_argument("--scheduler", choices=SCHEDULERS, default="cosine",
+                   help="the learning-rate schedule over the epochs")
     p.add_argument("--augment", action="store_true",
                    help="random crops after padding by 1/8 of the size (+ flips for photos)")
     p.add_argument("--image-size", type=int, default=None, help="resize images to this size")
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--limit", type=int, default=0, help="use only this many training images")
-    p.add_argument("--test-limit", type=int, default=0, help="test on only this many images")
+    p.add_argument("--val-fraction", type=float, default=0.1,
+                   help="part of the training images held out for validation, in [0, 1)")
+    p.add_argument("--limit", type=int, default=0, help="use only this many training images (0: all)")
+    p.add_argument("--test-limit", type=int, default=0, help="test on only this many images (0: all)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the weights, the split, the shuffling and augmentation")
     p.add_argument("--workers", type=int, default=1,
                    help="batches prepared in a background thread (0: none)")
     p.add_argument("--resume", metavar="CKPT",
                    help="continue the run of a last.npz checkpoint, in its folder, with its "
                         "options (those given again override them)")
-    p.add_argument("--out", default=os.path.join("runs", "train"), metavar="DIR")
+    p.add_argument("--out", default=os.path.join("runs", "train"), metavar="DIR",
+                   help="where the checkpoint, weights and metrics go (with --resume: the "
+                        "checkpoint's folder)")
     return p
 
 
 def evaluate_parser():
     p = argparse.ArgumentParser(prog="python -m minitorch_cnn evaluate",
                                 description="Top-1 and top-5 accuracy of a checkpoint on the "
-                                            "test split of its dataset.")
+                                            "test split of its dataset.",
+                                formatter_class=cli.DefaultsHelpFormatter)
     p.add_argument("checkpoint", metavar="CKPT")
     p.add_argument("--model", help="only for a file without a stored model (older ones); "
                                    "one that contradicts the stored model is refused")
     p.add_argument("--dataset", nargs="+", metavar="NAME [DIR]",
                    help="default: the dataset the checkpoint was trained on")
-    p.add_argument("--limit", type=int, default=0, help="only the first N test images")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--limit", type=int, default=0, help="only the first N test images (0: all)")
+    p.add_argument("--batch-size", type=int, default=256, help="images per forward pass")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     return p
 
 

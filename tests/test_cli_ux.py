@@ -4,6 +4,8 @@ import sys
 
 import pytest
 
+import minitorch_cnn as mt
+
 from minitorch_cnn import train as train_cmd
 from minitorch_cnn import viz
 from minitorch_cnn.summary import main as summary_main
@@ -48,3 +50,29 @@ def test_summary_takes_registry_names_aliases_and_input_sizes(capsys):
     with pytest.raises(SystemExit):
         summary_main(["lenet7"])
     assert "valid models" in capsys.readouterr().err
+
+
+def test_help_lists_every_command_and_version_works(capsys):
+    import inspect
+    import re
+    from minitorch_cnn import __main__ as main_module
+    assert main_module.main(["--help"]) == 0
+    text = capsys.readouterr().out
+    source = inspect.getsource(main_module.main)
+    commands = set(re.findall(r'command == "([a-z-]+)"', source))
+    for group in re.findall(r"command in \(([^)]*)\)", source):
+        commands |= set(re.findall(r'"([a-z-]+)"', group))
+    assert {"train", "evaluate", "summary", "plot", "exercises"} <= commands
+    for command in commands:
+        assert re.search(rf"^- {command}\b", text, re.M), f"--help does not list {command}"
+    assert main_module.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"minitorch_cnn {mt.__version__}"
+
+
+@pytest.mark.parametrize("make", [train_cmd.parser, train_cmd.evaluate_parser])
+def test_help_shows_every_default(make):
+    p = make()
+    text = " ".join(p.format_help().split())
+    for action in p._actions:
+        if action.option_strings and action.default not in (None, False, "==SUPPRESS=="):
+            assert f"(default: {action.default})" in text.replace("- ", "-"), action.dest
