@@ -76,3 +76,36 @@ def test_help_shows_every_default(make):
     for action in p._actions:
         if action.option_strings and action.default not in (None, False, "==SUPPRESS=="):
             assert f"(default: {action.default})" in text.replace("- ", "-"), action.dest
+
+
+def test_exercises_check_of_an_untouched_folder_builds_nothing(tmp_path, monkeypatch, capsys):
+    import io
+    import time
+    from minitorch_cnn import exercises
+    from minitorch_cnn.exercises import checker
+    exercises.init(str(tmp_path))
+    monkeypatch.setattr(checker, "_CASES", {})
+
+    def never(rng):
+        raise AssertionError("built the cases of an exercise that is not written")
+    for ex in exercises.EXERCISES:
+        for c in ex.checks:
+            monkeypatch.setattr(c, "cases", never)
+    began = time.perf_counter()
+    report = exercises.check(str(tmp_path), out=io.StringIO())
+    assert time.perf_counter() - began < 2.0
+    statuses = {r.status for rs in report.values() for r in rs}
+    assert statuses == {exercises.NOT_WRITTEN}
+
+
+def test_untouched_tells_a_stub_from_a_written_function(tmp_path):
+    from minitorch_cnn.exercises import checker
+    path = tmp_path / "ex.py"
+    path.write_text('def stub(x):\n    """doc"""\n    raise NotImplementedError\n\n'
+                    'def bare(x):\n    raise NotImplementedError()\n\n'
+                    'def started(x):\n    y = x\n    raise NotImplementedError\n\n'
+                    'def done(x):\n    return x\n')
+    module = checker.load_module(str(path))
+    assert checker.untouched(module.stub) and checker.untouched(module.bare)
+    assert not checker.untouched(module.started) and not checker.untouched(module.done)
+    assert not checker.untouched(None)
