@@ -16,7 +16,8 @@ import sys
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["-h"], ["--help"]):  # the commands; "train --help" shows train's options
-        print("usage: python -m minitorch_cnn [COMMAND] [options]\n" + __doc__.split("\n", 1)[1].replace("``", ""))
+        commands = __doc__.split("\n", 1)[1].replace("``", "")
+        print(f"usage: python -m minitorch_cnn [COMMAND] [options]\n{commands}")
         return 0
     if argv[:1] == ["--version"]:
         from . import __version__

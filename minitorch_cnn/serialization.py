@@ -52,13 +52,28 @@ def save(obj, path, metadata=None):
     _atomic_write(path, lambda f: np.savez(f, **arrays, **{META: np.array(meta)}))
 
 
-def load(path, device=None):
+def load(path, device=None, map_location=None, weights_only=None):
     """Read what ``save`` wrote; tensors come back on ``device`` (default cpu).
 
     A plain ``.npz`` written by ``numpy.savez`` (a state dict exported from another framework)
     loads as a dict of tensors by its keys.
+
+    PyTorch's arguments: ``map_location`` is a device (a string or ``mt.device``), the same as
+    ``device``; ``weights_only`` may be True or False and changes nothing, as these files hold
+    no code to run in the first place (never pickle), only arrays and plain values.
     """
     path = os.fspath(path)
+    if map_location is not None:
+        if not isinstance(map_location, (str, backend.Device)):
+            raise TypeError(f"mt.load: map_location must be a device (a string such as 'cpu' "
+                            f"or an mt.device), got {type(map_location).__name__}: files hold "
+                            "no devices of their own, so there is nothing to map from")
+        if device is not None and backend.as_device(device) != backend.as_device(map_location):
+            raise ValueError(f"mt.load: device={device} and map_location={map_location} "
+                             "disagree")
+        device = map_location
+    if weights_only not in (None, True, False):
+        raise TypeError(f"mt.load: weights_only must be True or False, got {weights_only!r}")
     device = backend.as_device(device)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"mt.load: no such file: {path}")

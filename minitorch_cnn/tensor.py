@@ -6,6 +6,7 @@ Operators and methods call the differentiable ops of ``ops/``; the functions at 
 import numpy as np
 
 from . import autograd, backend
+from .ops import activation as act
 from .ops import elementwise as ew
 from .ops import linalg, reduce, sorting
 from .ops import shape as shape_ops
@@ -56,6 +57,9 @@ class Tensor:
                 array = array.astype(float32)  # Python floats default to float32
         else:
             array = xp.array(data, dtype=dtype)
+        if array.dtype.kind not in "biufc":  # strings, bytes, objects: not numbers
+            raise TypeError(f"tensor: expected numbers, booleans or arrays of them, got "
+                            f"{type(data).__name__} of dtype {array.dtype} ({data!r:.60})")
         self.data = backend.to_device_array(array, device)
         self._device = device
         self.grad, self._ctx, self._out_index = None, None, 0
@@ -173,6 +177,18 @@ class Tensor:
     def double(self):
         return self.to(float64)
 
+    def long(self):
+        return self.to(int64)
+
+    def int(self):
+        return self.to(int32)
+
+    def half(self):
+        return self.to(float16)
+
+    def bool(self):
+        return self.to(bool_)
+
     def astype(self, dtype):
         return self.to(dtype)
 
@@ -227,6 +243,9 @@ class Tensor:
     def __pow__(self, other):
         return ew.PowFn.apply(self, other)
 
+    def pow(self, exponent):
+        return ew.PowFn.apply(self, exponent)
+
     def __rpow__(self, other):
         return ew.PowFn.apply(other, self)
 
@@ -244,6 +263,21 @@ class Tensor:
 
     def exp(self):
         return ew.ExpFn.apply(self)
+
+    def relu(self):
+        return act.relu(self)
+
+    def sigmoid(self):
+        return act.sigmoid(self)
+
+    def tanh(self):
+        return act.tanh(self)
+
+    def softmax(self, dim):
+        return act.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return act.log_softmax(self, dim)
 
     def log(self):
         return ew.LogFn.apply(self)
@@ -388,6 +422,14 @@ class Tensor:
     @property
     def T(self):
         return self.transpose()
+
+    @property
+    def mT(self):
+        """The last two dimensions swapped (a batch of matrices, each transposed)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: expected a tensor of at least 2 dimensions, got shape "
+                             f"{self.shape}")
+        return self.transpose(-2, -1)
 
     def expand(self, *shape):
         return shape_ops.ExpandFn.apply(self, shape=_shape_args(shape))

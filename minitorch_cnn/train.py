@@ -322,8 +322,10 @@ def parser():
     p.add_argument("--image-size", type=int, default=None, help="resize images to this size")
     p.add_argument("--val-fraction", type=float, default=0.1,
                    help="part of the training images held out for validation, in [0, 1)")
-    p.add_argument("--limit", type=int, default=0, help="use only this many training images (0: all)")
-    p.add_argument("--test-limit", type=int, default=0, help="test on only this many images (0: all)")
+    p.add_argument("--limit", type=int, default=0,
+                   help="use only this many training images (0: all)")
+    p.add_argument("--test-limit", type=int, default=0,
+                   help="test on only this many images (0: all)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--seed", type=int, default=0,
                    help="seeds the weights, the split, the shuffling and augmentation")

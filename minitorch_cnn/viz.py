@@ -302,8 +302,10 @@ def _run(args):
             return plot_filters(conv.weight, args.out, title=f"{args.model} {name}")
         from .autograd import no_grad
         x, label = sample_digit(args.image)
-        with no_grad():
-            maps = conv(x)
+        maps = []  # what the layer gives inside the whole model, taken with a forward hook
+        with no_grad(), conv.register_forward_hook(lambda m, inputs, out: maps.append(out)):
+            model.eval()(x)
+        maps = maps[0]
         return plot_feature_maps(maps, args.out, image=x[0, 0],
                                  title=f"{args.model} {name} on a test digit ({label})")
     layers = []
