@@ -6,7 +6,7 @@ Operators and methods call the differentiable ops of ``ops/``; the functions at 
 import numpy as np
 
 from . import autograd, backend
-from .ops import activation as act
+from .tensor_methods import TorchMethods
 from .ops import elementwise as ew
 from .ops import linalg, reduce, sorting
 from .ops import shape as shape_ops
@@ -34,7 +34,7 @@ def _is_dtype(x):
         return False
 
 
-class Tensor:
+class Tensor(TorchMethods):
     """A multi-dimensional array with automatic differentiation.
 
     ``data`` is the raw array (numpy.ndarray, or cupy.ndarray on a GPU), ``grad`` the accumulated
@@ -177,18 +177,6 @@ class Tensor:
     def double(self):
         return self.to(float64)
 
-    def long(self):
-        return self.to(int64)
-
-    def int(self):
-        return self.to(int32)
-
-    def half(self):
-        return self.to(float16)
-
-    def bool(self):
-        return self.to(bool_)
-
     def astype(self, dtype):
         return self.to(dtype)
 
@@ -243,9 +231,6 @@ class Tensor:
     def __pow__(self, other):
         return ew.PowFn.apply(self, other)
 
-    def pow(self, exponent):
-        return ew.PowFn.apply(self, exponent)
-
     def __rpow__(self, other):
         return ew.PowFn.apply(other, self)
 
@@ -263,21 +248,6 @@ class Tensor:
 
     def exp(self):
         return ew.ExpFn.apply(self)
-
-    def relu(self):
-        return act.relu(self)
-
-    def sigmoid(self):
-        return act.sigmoid(self)
-
-    def tanh(self):
-        return act.tanh(self)
-
-    def softmax(self, dim):
-        return act.softmax(self, dim)
-
-    def log_softmax(self, dim):
-        return act.log_softmax(self, dim)
 
     def log(self):
         return ew.LogFn.apply(self)
@@ -331,21 +301,13 @@ class Tensor:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.data.reshape(()))
 
-    # --- indices (ops/sorting.py): PyTorch's (values, indices) pairs -------------------------
+    # --- indices (ops/sorting.py; sort, topk ... in tensor_methods.py) ------------------------
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         return sorting.arg_extremum("argmax", self, _axis(axis, dim), keepdim or keepdims)
 
     def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         return sorting.arg_extremum("argmin", self, _axis(axis, dim), keepdim or keepdims)
 
-    def sort(self, dim=-1, descending=False, stable=False):
-        return sorting.sort(self, dim, descending, stable)
-
-    def argsort(self, dim=-1, descending=False, stable=False):
-        return sorting.argsort(self, dim, descending, stable)
-
-    def topk(self, k, dim=-1, largest=True, sorted=True):
-        return sorting.topk(self, k, dim, largest, sorted)
 
     # --- reductions ---------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, dim=None, keepdim=None):
@@ -372,14 +334,6 @@ class Tensor:
         if isinstance(dim, Tensor):
             return ew.MinimumFn.apply(self, dim)
         return sorting.min_dim(self, dim, keepdim or keepdims)
-
-    def amax(self, dim=None, keepdim=False):
-        """The largest values over ``dim`` (an int, a tuple or None: all); ties share the
-        gradient evenly."""
-        return reduce.MaxFn.apply(self, axis=dim, keepdims=keepdim)
-
-    def amin(self, dim=None, keepdim=False):
-        return reduce.MinFn.apply(self, axis=dim, keepdims=keepdim)
 
     def var(self, axis=None, keepdims=False, ddof=0, dim=None, keepdim=None):
         return reduce.VarFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims,
@@ -422,14 +376,6 @@ class Tensor:
     @property
     def T(self):
         return self.transpose()
-
-    @property
-    def mT(self):
-        """The last two dimensions swapped (a batch of matrices, each transposed)."""
-        if self.ndim < 2:
-            raise ValueError(f"mT: expected a tensor of at least 2 dimensions, got shape "
-                             f"{self.shape}")
-        return self.transpose(-2, -1)
 
     def expand(self, *shape):
         return shape_ops.ExpandFn.apply(self, shape=_shape_args(shape))
