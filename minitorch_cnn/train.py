@@ -5,8 +5,8 @@ With no options it trains LeNet-5 (ReLU variant) on the bundled MNIST sample (4,
 digits, 10% held out for validation, 1,000 test digits) for 8 epochs with Adam (lr 0.002,
 batch 64, cosine schedule), shows a tqdm bar per epoch,
 writes ``runs/train/{last.npz, model.npz, metrics.csv, curves.png}`` and prints, last,
-``test accuracy: 0.97..``. ``--resume runs/train/last.npz`` continues an interrupted run with
-the same results as an uninterrupted one (Ctrl-C stops cleanly; checkpoints are written
+``test accuracy: 0.9670``. ``--resume runs/train/last.npz`` continues an interrupted run, in
+its folder and with its options, with the same results as an uninterrupted one (Ctrl-C stops cleanly; checkpoints are written
 atomically at the end of each epoch).
 """
 import argparse
