@@ -6,8 +6,8 @@ digits, 10% held out for validation, 1,000 test digits) for 8 epochs with Adam (
 batch 64, cosine schedule), shows a tqdm bar per epoch,
 writes ``runs/train/{last.npz, model.npz, metrics.csv, curves.png}`` and prints, last,
 ``test accuracy: 0.9670``. ``--resume runs/train/last.npz`` continues an interrupted run, in
-its folder and with its options, with the same results as an uninterrupted one (Ctrl-C stops cleanly; checkpoints are written
-atomically at the end of each epoch).
+its folder and with its options, with the same results as an uninterrupted one (Ctrl-C stops
+cleanly; checkpoints are written atomically at the end of each epoch).
 """
 import argparse
 import csv
