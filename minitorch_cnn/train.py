@@ -181,10 +181,8 @@ def resume_config(args, given=frozenset()):
     if not (isinstance(ckpt, dict) and isinstance(ckpt.get("args"), dict)):
         raise ValueError(f"--resume {args.resume}: not a training checkpoint (last.npz); "
                          "model.npz holds only the weights")
-    stored = model_spec.stored_spec(args.resume)
-    if "model" in given and stored is not None and model_spec.contradicts(args.model, stored):
-        raise ValueError(f"--model {args.model} contradicts {args.resume}, which holds "
-                         f"{model_spec.describe(stored)}; leave --model out to resume it")
+    if "model" in given:  # refused where it contradicts the model of the run
+        model_spec.resolve(args.resume, args.model, ckpt["args"].get("model"))
     for key in RUN_CONFIG + ("epochs",):  # the run goes on as it began ...
         if key not in given and key in ckpt["args"]:
             setattr(args, key, ckpt["args"][key])
@@ -268,15 +266,7 @@ def evaluate(args):
              else mt.serialization.load_metadata(args.checkpoint).get("run"))
     config = argparse.Namespace(**(saved or {}))
     config.dataset = args.dataset or getattr(config, "dataset", ["mnist-sample"])
-    stored = model_spec.stored_spec(args.checkpoint)
-    if stored is None and getattr(config, "model", None):  # a checkpoint of before the spec
-        stored = {"name": config.model, "kwargs": {}}
-    if stored is None and args.model is None:
-        raise ValueError(f"{args.checkpoint} is a bare state dict: say which model with --model")
-    if stored is not None and args.model and model_spec.contradicts(args.model, stored):
-        raise ValueError(f"--model {args.model} contradicts {args.checkpoint}, which holds "
-                         f"{model_spec.describe(stored)}; leave --model out to use it")
-    stored = stored or {"name": args.model, "kwargs": {}}
+    stored = model_spec.resolve(args.checkpoint, args.model, getattr(config, "model", None))
     config.model = stored["name"]
     for key, default in (("image_size", None), ("augment", False), ("seed", 0), ("limit", 0),
                          ("val_fraction", 0.0)):

@@ -51,16 +51,19 @@ def contradicts(name, spec):
     return _effective(name, extra) != _effective(stored, kwargs)
 
 
-def resolve(path, name=None):
+def resolve(path, name=None, fallback=None):
     """The spec to rebuild the model of checkpoint ``path``, given the user's ``--model``
-    (``name``, optional): the stored spec, unless the file has none (then ``name`` is needed,
-    and the returned spec holds it with no arguments). A ``name`` that contradicts the stored
-    spec is a ValueError naming both."""
+    (``name``, optional): the stored spec; for a file without one (written before specs were
+    stored), the model named ``fallback`` (a checkpoint's recorded ``--model``) or ``name``,
+    with no arguments. A ``name`` that contradicts what the file holds is a ValueError naming
+    both; no name at all for a file that says nothing is one too."""
     spec = stored_spec(path)
+    if spec is None and fallback is not None:
+        spec = {"name": fallback, "kwargs": {}}
     if spec is None:
         if name is None:
-            raise ValueError(f"{path} does not say which model it holds (it has no model spec): "
-                             "say which with --model")
+            raise ValueError(f"{path} is a bare state dict that does not say which model it "
+                             "holds: say which with --model")
         return {"name": registry.entry(name).name if ":" not in name else name, "kwargs": {}}
     if name is not None and contradicts(name, spec):
         raise ValueError(f"--model {name} contradicts {path}, which holds "
