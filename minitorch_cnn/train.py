@@ -189,6 +189,12 @@ def resume_config(args, given=frozenset()):
     if "out" not in given:  # ... and where it began
         args.out = os.path.dirname(args.resume) or "."
     cli.check_ranges(args, TRAIN_RANGES)
+    planned = ckpt["args"].get("epochs", args.epochs)
+    if args.epochs != planned and args.scheduler in ("step", "multistep", "cosine"):
+        lr = ckpt["optimizer"]["param_groups"][0]["lr"]
+        print(f"note: the {args.scheduler} schedule of {args.resume} was laid out for {planned} "
+              f"epochs, not {args.epochs}, and goes on as laid out (learning rate now {lr:.3g})",
+              file=sys.stderr)
     if args.epochs < ckpt["epoch"]:
         raise ValueError(f"--epochs {args.epochs}: {args.resume} has {ckpt['epoch']} epochs "
                          "done already")

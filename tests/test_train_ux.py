@@ -134,7 +134,7 @@ def test_resume_goes_on_in_its_folder_with_its_options(tmp_path, monkeypatch, ca
     assert train_cmd.main(["--resume", str(first / "last.npz"), "--epochs", "3", "--out",
                            str(other), "--workers", "0"]) == 0
     assert mt.load(other / "last.npz")["epoch"] == 3
-    capsys.readouterr()
+    assert "step schedule of" in capsys.readouterr().err  # laid out for 2 epochs, not 3
     assert train_cmd.main(["--resume", str(first / "last.npz"), "--epochs", "1"]) == 2
     assert "has 2 epochs done already" in capsys.readouterr().err
     assert train_cmd.main(["--resume", str(first / "last.npz"), "--model", "LeNet5"]) == 2
