@@ -17,10 +17,18 @@ from .random import get_rng_state, manual_seed, set_rng_state
 from .ops.functions import (abs, cat, clip, concat, exp, log, matmul, maximum, minimum, pad,
                             split, sqrt, stack, where)
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
+# --- PyTorch's names: dtype aliases, mt.device, the Tensor methods as functions ---
+from .creation import eye, linspace
+from .tensor_functions import (amax, amin, argmax, argmin, argsort, flatten, log_softmax, max,
+                               mean, min, pow, relu, reshape, sigmoid, softmax, sort, sum,
+                               tanh, topk, transpose)
 from . import nn  # noqa: E402  (nn builds on everything above)
 # --- checkpoints (mt.save / mt.load) ---
 from .serialization import load, save
 from .summary import summary
+
+device = Device  # mt.device("cpu"), as torch.device; and PyTorch's other dtype names:
+long, int, half, double, float, bool = int64, int32, float16, float64, float32, bool_
 
 __version__ = "0.1.0"
 
@@ -46,4 +54,8 @@ __all__ = [
     "rand", "rand_like", "randint", "randn", "randn_like", "save", "set_grad_enabled",
     "set_rng_state", "split", "sqrt", "stack", "summary", "tensor", "uint8", "where", "zeros",
     "zeros_like",
+    # PyTorch's names (int, float and bool are left out: a star-import would hide the builtins)
+    "amax", "amin", "argmax", "argmin", "argsort", "device", "double", "eye", "flatten", "half",
+    "linspace", "log_softmax", "long", "max", "mean", "min", "pow", "relu", "reshape",
+    "sigmoid", "softmax", "sort", "sum", "tanh", "topk", "transpose",
 ]

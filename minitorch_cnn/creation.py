@@ -73,6 +73,21 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return Tensor._wrap(data, device).requires_grad_(requires_grad)
 
 
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The ``n`` x ``m`` (default square) identity matrix."""
+    m = n if m is None else m
+    return _make(lambda xp, s, d: xp.eye(s[0], s[1], dtype=d), (n, m), dtype, device,
+                 requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    return _make(lambda xp, s, d: xp.linspace(start, end, s[0], dtype=d), (steps,), dtype,
+                 device, requires_grad)
+
+
 def _like(make):
     def like(t, dtype=None, device=None, requires_grad=False):
         return make(t.shape, dtype=dtype or t.dtype, device=device or t.device,

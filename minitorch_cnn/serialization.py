@@ -31,26 +31,49 @@ FORMAT_VERSION = 1
 SAFETENSORS_INSTALL = 'pip install "minitorch_cnn[safetensors]"'
 
 
-def save(obj, path):
-    """Write ``obj`` (a state dict or checkpoint, see the module docstring) to ``path``."""
+def save(obj, path, metadata=None):
+    """Write ``obj`` (a state dict or checkpoint, see the module docstring) to ``path``.
+
+    ``metadata``, a JSON-able dict (the trainer's: the model's registry name and constructor
+    arguments), is stored beside ``obj`` without changing what ``load`` returns; read it back
+    with ``load_metadata(path)``.
+    """
     path = os.fspath(path)
     if path.endswith(".safetensors"):
         _atomic_write(path, lambda f: f.write(_safetensors_bytes(obj, path)))
         return
     arrays = {}
     tree = _encode(obj, "", arrays)
-    meta = json.dumps({"format": FORMAT_VERSION, "tree": tree})
+    header = {"format": FORMAT_VERSION, "tree": tree}
+    if metadata is not None:
+        header["metadata"] = _checked_metadata(metadata)
+    meta = json.dumps(header)
     # savez to an open file keeps ``path`` exactly as given (no ".npz" appended)
     _atomic_write(path, lambda f: np.savez(f, **arrays, **{META: np.array(meta)}))
 
 
-def load(path, device=None):
+def load(path, device=None, map_location=None, weights_only=None):
     """Read what ``save`` wrote; tensors come back on ``device`` (default cpu).
 
     A plain ``.npz`` written by ``numpy.savez`` (a state dict exported from another framework)
     loads as a dict of tensors by its keys.
+
+    PyTorch's arguments: ``map_location`` is a device (a string or ``mt.device``), the same as
+    ``device``; ``weights_only`` may be True or False and changes nothing, as these files hold
+    no code to run in the first place (never pickle), only arrays and plain values.
     """
     path = os.fspath(path)
+    if map_location is not None:
+        if not isinstance(map_location, (str, backend.Device)):
+            raise TypeError(f"mt.load: map_location must be a device (a string such as 'cpu' "
+                            f"or an mt.device), got {type(map_location).__name__}: files hold "
+                            "no devices of their own, so there is nothing to map from")
+        if device is not None and backend.as_device(device) != backend.as_device(map_location):
+            raise ValueError(f"mt.load: device={device} and map_location={map_location} "
+                             "disagree")
+        device = map_location
+    if weights_only not in (None, True, False):
+        raise TypeError(f"mt.load: weights_only must be True or False, got {weights_only!r}")
     device = backend.as_device(device)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"mt.load: no such file: {path}")
@@ -74,6 +97,35 @@ def load(path, device=None):
         raise ValueError(f"mt.load: {path} has checkpoint format {meta.get('format')}, this "
                          f"version reads format {FORMAT_VERSION}")
     return _decode(meta["tree"], arrays, device, path)
+
+
+def load_metadata(path):
+    """The ``metadata`` dict that ``save`` stored in ``path`` ({} when it has none: an older file,
+    a plain ``numpy.savez`` or a safetensors file). Reads only the small JSON entry."""
+    path = os.fspath(path)
+    if path.endswith(".safetensors"):
+        return {}
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"mt.load: no such file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if META not in npz.files:
+                return {}
+            header = json.loads(str(npz[META]))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, AttributeError) as e:
+        raise ValueError(f"mt.load: {path} is not a readable minitorch_cnn checkpoint: "
+                         f"{e}") from None
+    return header.get("metadata") or {}
+
+
+def _checked_metadata(metadata):
+    if not isinstance(metadata, dict):
+        raise TypeError(f"mt.save: metadata must be a dict, got {type(metadata).__name__}")
+    try:
+        return json.loads(json.dumps(metadata))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"mt.save: metadata must hold only JSON values (dicts, lists, strings, "
+                        f"numbers, booleans, None): {e}") from None
 
 
 # --- the nesting as JSON, arrays by key -------------------------------------------------------

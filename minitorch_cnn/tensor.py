@@ -8,8 +8,9 @@ import operator
 import numpy as np
 
 from . import autograd, backend
+from .tensor_methods import TorchMethods
 from .ops import elementwise as ew
-from .ops import functions, linalg, reduce
+from .ops import functions, linalg, reduce, sorting
 from .ops import shape as shape_ops
 
 float32, float64 = np.dtype("float32"), np.dtype("float64")
@@ -46,7 +47,7 @@ def _is_dtype(x):
         return False
 
 
-class Tensor:
+class Tensor(TorchMethods):
     """A multi-dimensional array with automatic differentiation.
 
     ``data`` is the raw array (numpy.ndarray, or cupy.ndarray on a GPU), ``grad`` the accumulated
@@ -70,6 +71,9 @@ class Tensor:
                 array = array.astype(float32)  # Python floats default to float32
         else:
             array = xp.array(data, dtype=dtype)
+        if array.dtype.kind not in "biufc":  # strings, bytes, objects: not numbers
+            raise TypeError(f"tensor: expected numbers, booleans or arrays of them, got "
+                            f"{type(data).__name__} of dtype {array.dtype} ({data!r:.60})")
         self.data = backend.to_device_array(array, device)
         self._device = device
         self.grad, self._ctx, self._out_index = None, None, 0
@@ -270,13 +274,13 @@ class Tensor:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.data.reshape(()))
 
-    def argmax(self, axis=None, dim=None, keepdims=False):
-        axis = _axis(axis, dim)
-        return Tensor._wrap(self.data.argmax(axis=axis, keepdims=keepdims), self._device)
+    # --- indices (ops/sorting.py; sort, topk ... in tensor_methods.py) ------------------------
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return sorting.arg_extremum("argmax", self, _axis(axis, dim), keepdim or keepdims)
 
-    def argmin(self, axis=None, dim=None, keepdims=False):
-        axis = _axis(axis, dim)
-        return Tensor._wrap(self.data.argmin(axis=axis, keepdims=keepdims), self._device)
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return sorting.arg_extremum("argmin", self, _axis(axis, dim), keepdim or keepdims)
+
 
     # --- reductions ---------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, dim=None, keepdim=None):
@@ -285,11 +289,24 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, dim=None, keepdim=None):
         return reduce.MeanFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
 
-    def max(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return reduce.MaxFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """``max()``: the largest element; ``max(dim)``: the named pair ``(values, indices)``
+        along ``dim``; ``max(other)``: the elementwise maximum (all as PyTorch)."""
+        dim = _axis(axis, dim)
+        if dim is None:
+            return reduce.MaxFn.apply(self, axis=None, keepdims=keepdim or keepdims)
+        if isinstance(dim, Tensor):
+            return ew.MaximumFn.apply(self, dim)
+        return sorting.max_dim(self, dim, keepdim or keepdims)
 
-    def min(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return reduce.MinFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """``min()``, ``min(dim)`` -> ``(values, indices)``, ``min(other)``: as ``max``."""
+        dim = _axis(axis, dim)
+        if dim is None:
+            return reduce.MinFn.apply(self, axis=None, keepdims=keepdim or keepdims)
+        if isinstance(dim, Tensor):
+            return ew.MinimumFn.apply(self, dim)
+        return sorting.min_dim(self, dim, keepdim or keepdims)
 
     def var(self, axis=None, keepdims=False, ddof=0, dim=None, keepdim=None):
         return reduce.VarFn.apply(self, axis=_axis(axis, dim), keepdims=keepdim or keepdims,

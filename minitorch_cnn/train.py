@@ -5,9 +5,9 @@ With no options it trains LeNet-5 (ReLU variant) on the bundled MNIST sample (4,
 digits, 10% held out for validation, 1,000 test digits) for 8 epochs with Adam (lr 0.002,
 batch 64, cosine schedule), shows a tqdm bar per epoch,
 writes ``runs/train/{last.npz, model.npz, metrics.csv, curves.png}`` and prints, last,
-``test accuracy: 0.97..``. ``--resume runs/train/last.npz`` continues an interrupted run with
-the same results as an uninterrupted one (Ctrl-C stops cleanly; checkpoints are written
-atomically at the end of each epoch).
+``test accuracy: 0.9670``. ``--resume runs/train/last.npz`` continues an interrupted run, in
+its folder and with its options, with the same results as an uninterrupted one (Ctrl-C stops
+cleanly; checkpoints are written atomically at the end of each epoch).
 """
 import argparse
 import csv
@@ -20,10 +20,11 @@ import numpy as np
 from tqdm import tqdm
 
 import minitorch_cnn as mt
-from minitorch_cnn import data, optim
+from minitorch_cnn import cli, data, optim
 from minitorch_cnn import train_distributed as dist_run
 from minitorch_cnn.data import transforms as T
 from minitorch_cnn.models import registry
+from minitorch_cnn.models import spec as model_spec
 from minitorch_cnn.nn import functional as F
 
 DATASETS = {"mnist-sample": "the bundled 5,000 MNIST digits", "mnist": "mnist DIR (IDX files)",
@@ -36,6 +37,12 @@ SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "plateau")
 RUN_CONFIG = ("model", "dataset", "batch_size", "lr", "optimizer", "momentum", "weight_decay",
               "scheduler", "augment", "seed", "val_fraction", "limit", "test_limit", "image_size",
               "shift")
+# every numeric option's range, checked before any work (cli.check_ranges)
+TRAIN_RANGES = {"epochs": cli.at_least(1), "batch_size": cli.at_least(1), "lr": cli.positive(),
+                "momentum": (0, 1, False, False), "weight_decay": cli.at_least(0),
+                "image_size": cli.at_least(1), "val_fraction": (0, 1, False, True),
+                "limit": cli.at_least(0), "test_limit": cli.at_least(0), "seed": cli.at_least(0),
+                "workers": cli.at_least(0), "shift": cli.at_least(0)}
 
 
 def build_data(args):
@@ -58,8 +65,6 @@ def build_data(args):
         train_tf.append(T.RandomCrop(size, padding=size // 8))
         if not kind.startswith("mnist"):  # mirrored digits are not digits
             train_tf.append(T.RandomHorizontalFlip())
-    if getattr(args, "shift", 0) < 0:
-        raise ValueError(f"--shift: expected a number of pixels >= 0, got {args.shift}")
     if getattr(args, "shift", 0):  # shifts of up to N pixels, zero-padded (CapsNet's N = 2)
         train_tf.append(T.RandomCrop(args.image_size or (28 if kind.startswith("mnist") else 32),
                                      padding=args.shift))
@@ -83,6 +88,9 @@ def build_data(args):
     n = len(full) if not args.limit else min(args.limit, len(full))
     order = np.random.default_rng(args.seed).permutation(len(full))[:n]
     n_val = int(round(n * args.val_fraction))
+    if n - n_val < 1:
+        raise ValueError(f"--val-fraction {args.val_fraction} of {n} images leaves no training "
+                         f"image")
     train = data.Subset(full, order[n_val:])
     val = data.Subset(plain, order[:n_val])  # validation without augmentation
     if getattr(args, "test_limit", 0):
@@ -182,12 +190,36 @@ def write_metrics(history, out):
     plt.close(fig)
 
 
-def train(args):
-    ckpt = None
-    if args.resume:
-        ckpt = mt.load(args.resume)
-        for key in RUN_CONFIG:  # the run goes on as it began
-            setattr(args, key, ckpt["args"].get(key, getattr(args, key)))
+def resume_config(args, given=frozenset()):
+    """The checkpoint ``args.resume``, with ``args`` set to go on with its run: its options, its
+    number of epochs and its folder (the one holding the file), except the options ``given``
+    on the command line again."""
+    ckpt = mt.load(args.resume)
+    if not (isinstance(ckpt, dict) and isinstance(ckpt.get("args"), dict)):
+        raise ValueError(f"--resume {args.resume}: not a training checkpoint (last.npz); "
+                         "model.npz holds only the weights")
+    if "model" in given:  # refused where it contradicts the model of the run
+        model_spec.resolve(args.resume, args.model, ckpt["args"].get("model"))
+    for key in RUN_CONFIG + ("epochs",):  # the run goes on as it began ...
+        if key not in given and key in ckpt["args"]:
+            setattr(args, key, ckpt["args"][key])
+    if "out" not in given:  # ... and where it began
+        args.out = os.path.dirname(args.resume) or "."
+    cli.check_ranges(args, TRAIN_RANGES)
+    planned = ckpt["args"].get("epochs", args.epochs)
+    if args.epochs != planned and args.scheduler in ("step", "multistep", "cosine"):
+        lr = ckpt["optimizer"]["param_groups"][0]["lr"]
+        print(f"note: the {args.scheduler} schedule of {args.resume} was laid out for {planned} "
+              f"epochs, not {args.epochs}, and goes on as laid out (learning rate now {lr:.3g})",
+              file=sys.stderr)
+    if args.epochs < ckpt["epoch"]:
+        raise ValueError(f"--epochs {args.epochs}: {args.resume} has {ckpt['epoch']} epochs "
+                         "done already")
+    return ckpt
+
+
+def train(args, given=frozenset()):
+    ckpt = resume_config(args, given) if args.resume else None
     mt.manual_seed(args.seed)
     rank, world = dist_run.start(args)
     device = get_device(args.device)
@@ -210,7 +242,9 @@ def train(args):
         print(f"resumed from {args.resume} after epoch {start}")
     os.makedirs(args.out, exist_ok=True)
     last = os.path.join(args.out, "last.npz")
-    print(f"{type(model).__name__}: {sum(p.numel() for p in model.parameters()):,} parameters; "
+    spec = model.model_spec
+    metadata = {"model_spec": spec, "run": {k: getattr(args, k) for k in RUN_CONFIG}}
+    print(f"{spec['name']}: {sum(p.numel() for p in model.parameters()):,} parameters; "
           f"{len(train_set)} training, {len(val_set)} validation, {len(test_set)} test images; "
           f"device {device}")
     if getattr(args, "distributed", False):
@@ -241,7 +275,7 @@ def train(args):
                      "optimizer": opt.state_dict(),
                      "scheduler": None if scheduler is None else scheduler.state_dict(),
                      "epoch": epoch + 1, "rng": mt.get_rng_state(), "history": history,
-                     "args": vars(args)}, last)
+                     "args": vars(args), "model_spec": spec}, last, metadata=metadata)
             write_metrics(history, args.out)
     except KeyboardInterrupt:
         done = history[-1]["epoch"] if history else 0
@@ -250,7 +284,8 @@ def train(args):
         return 130
     if rank != 0:
         return 0
-    mt.save(dist_run.unwrap(model).state_dict(), os.path.join(args.out, "model.npz"))
+    mt.save(dist_run.unwrap(model).state_dict(), os.path.join(args.out, "model.npz"),
+            metadata=metadata)
     _, test_acc, test_top5 = run_epoch(model, loaders[2], device, desc="test")
     print(f"checkpoint, weights and metrics in {args.out}/; test top-5 accuracy: "
           f"{test_top5:.4f}")
@@ -258,94 +293,67 @@ def train(args):
     return 0
 
 
-def evaluate(args):
-    ckpt = mt.load(args.checkpoint)
-    saved = ckpt.get("args") if "model" in ckpt and isinstance(ckpt["model"], dict) else None
-    config = argparse.Namespace(**(saved or {}))
-    config.dataset = args.dataset or getattr(config, "dataset", ["mnist-sample"])
-    config.model = args.model or getattr(config, "model", None)
-    if config.model is None:
-        raise ValueError(f"{args.checkpoint} is a bare state dict: say which model with --model")
-    for key, default in (("image_size", None), ("augment", False), ("seed", 0), ("limit", 0),
-                         ("val_fraction", 0.0)):
-        setattr(config, key, getattr(config, key, default))
-    config.test_limit = args.limit or getattr(config, "test_limit", 0)
-    device = get_device(args.device)
-    _, _, test_set, num_classes, channels = build_data(config)
-    model = registry.create_for_data(config.model, num_classes, channels)
-    model.load_state_dict(ckpt["model"] if saved else ckpt)
-    model.to(device)
-    loader = data.DataLoader(test_set, args.batch_size)
-    loss, top1, top5 = run_epoch(model, loader, device, desc="test")
-    print(f"{args.checkpoint}: {len(test_set)} test images, loss {loss:.4f}")
-    print(f"top-1 accuracy: {top1:.4f}")
-    print(f"top-5 accuracy: {top5:.4f}")
-    return 0
-
-
 def parser():
     p = argparse.ArgumentParser(prog="python -m minitorch_cnn train",
                                 description="Train a model of the zoo (default: LeNet-5 on the "
-                                            "bundled MNIST sample).")
+                                            "bundled MNIST sample).",
+                                formatter_class=cli.DefaultsHelpFormatter)
     p.add_argument("--model", default="lenet5-relu",
                    help="a model of minitorch_cnn.models (lenet5 is the 1998-style sigmoid "
                         "network, lenet5-relu the ReLU + max-pool one)")
     p.add_argument("--dataset", nargs="+", default=["mnist-sample"], metavar="NAME [DIR]",
                    help="mnist-sample | mnist DIR | cifar10 DIR | folder DIR (with train/ "
                         "and test/ sub-folders)")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=8, help="passes over the training set")
+    p.add_argument("--batch-size", type=int, default=64, help="images per step")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: 0.002 for adam and adamw, 0.001 for rmsprop, "
                         "0.05 for sgd)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="the update rule")
     p.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--scheduler", choices=SCHEDULERS, default="cosine")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty")
+    p.add_argument("--scheduler", choices=SCHEDULERS, default="cosine",
+                   help="the learning-rate schedule over the epochs")
     p.add_argument("--augment", action="store_true",
                    help="random crops after padding by 1/8 of the size (+ flips for photos)")
     p.add_argument("--image-size", type=int, default=None, help="resize images to this size")
     p.add_argument("--shift", type=int, default=0, metavar="PIXELS",
                    help="random shifts of up to PIXELS in each direction, zero-padded (the "
                         "CapsNet paper's augmentation: 2)")
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--limit", type=int, default=0, help="use only this many training images")
-    p.add_argument("--test-limit", type=int, default=0, help="test on only this many images")
+    p.add_argument("--val-fraction", type=float, default=0.1,
+                   help="part of the training images held out for validation, in [0, 1)")
+    p.add_argument("--limit", type=int, default=0,
+                   help="use only this many training images (0: all)")
+    p.add_argument("--test-limit", type=int, default=0,
+                   help="test on only this many images (0: all)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the weights, the split, the shuffling and augmentation")
     p.add_argument("--workers", type=int, default=1,
                    help="batches prepared in a background thread (0: none)")
-    p.add_argument("--resume", metavar="CKPT", help="continue from a last.npz checkpoint")
-    p.add_argument("--out", default=os.path.join("runs", "train"), metavar="DIR")
+    p.add_argument("--resume", metavar="CKPT",
+                   help="continue the run of a last.npz checkpoint, in its folder, with its "
+                        "options (those given again override them)")
+    p.add_argument("--out", default=os.path.join("runs", "train"), metavar="DIR",
+                   help="where the checkpoint, weights and metrics go (with --resume: the "
+                        "checkpoint's folder)")
     dist_run.add_arguments(p)
     return p
 
 
-def evaluate_parser():
-    p = argparse.ArgumentParser(prog="python -m minitorch_cnn evaluate",
-                                description="Top-1 and top-5 accuracy of a checkpoint on the "
-                                            "test split of its dataset.")
-    p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("--model", help="needed for a bare state dict (model.npz)")
-    p.add_argument("--dataset", nargs="+", metavar="NAME [DIR]",
-                   help="default: the dataset the checkpoint was trained on")
-    p.add_argument("--limit", type=int, default=0, help="only the first N test images")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--device", default="cpu")
-    return p
-
-
 def main(argv=None):
-    """``[train] [options]`` or ``evaluate CKPT [options]``; returns the exit status."""
+    """``[train] [options]``; returns the exit status (``evaluate`` goes to evaluate.py)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv.pop(0) if argv and argv[0] in ("train", "evaluate") else "train"
+    if argv[:1] == ["evaluate"]:
+        from .evaluate import main as evaluate
+        return evaluate(argv[1:])
+    argv = argv[1:] if argv[:1] == ["train"] else argv
     try:
-        if command == "evaluate":
-            return evaluate(evaluate_parser().parse_args(argv))
         args = parser().parse_args(argv)
+        cli.check_ranges(args, TRAIN_RANGES)
         if args.lr is None:
             args.lr = {"sgd": 0.05, "rmsprop": 1e-3}.get(args.optimizer, 2e-3)
-        return train(args)
+        return train(args, cli.given_options(parser(), argv))
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

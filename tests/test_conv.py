@@ -286,7 +286,7 @@ def test_module_construction_errors():
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(6, 4, 3, groups=4)
     with pytest.raises(ValueError, match="padding_mode"):
-        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+        nn.Conv2d(3, 4, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="stride 1"):
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
     assert nn.Conv2d(3, 4, 4, padding="same")(mt.zeros(1, 3, 7, 6)).shape == (1, 4, 7, 6)

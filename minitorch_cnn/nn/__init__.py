@@ -28,3 +28,5 @@ from .sync_batchnorm import SyncBatchNorm  # noqa: E402
 from . import parallel  # noqa: E402,F401
 # --- capsules ---
 from .capsule import PrimaryCapsules, RoutingCapsules
+# --- resizing ---
+from .upsample import Upsample

@@ -25,8 +25,9 @@ class _ConvNd(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must be divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported, "
+        modes = ("zeros", "reflect", "replicate", "circular") if name == "Conv2d" else ("zeros",)
+        if padding_mode not in modes:
+            raise ValueError(f"{name}: padding_mode must be one of {', '.join(modes)}, "
                              f"got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "kernel_size", name, 1)
@@ -74,8 +75,23 @@ class Conv2d(_ConvNd):
                          (out_channels, in_channels // groups), device, dtype)
 
     def forward(self, x):
+        if self.padding_mode != "zeros":  # pad first, as PyTorch does, then no zeros
+            x = F.pad(x, self._mode_padding(), mode=self.padding_mode)
+            return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
+
+    def _mode_padding(self):
+        """(left, right, top, bottom) for a padding_mode: 'same' puts the odd pixel last."""
+        if self.padding == "valid":
+            return (0, 0, 0, 0)
+        if self.padding == "same":
+            (kh, kw), (dh, dw) = self.kernel_size, self.dilation
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            return (tw // 2, tw - tw // 2, th // 2, th - th // 2)
+        ph, pw = self.padding
+        return (pw, pw, ph, ph)
 
 
 class ConvTranspose2d(_ConvNd):

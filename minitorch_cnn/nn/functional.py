@@ -26,6 +26,9 @@ from ..ops.graph import index_add  # noqa: F401
 from ..ops.sparse import embedding  # noqa: F401
 # --- capsules ---
 from ..ops.capsule import dynamic_routing, margin_loss, squash  # noqa: F401
+# --- resizing, and the padding modes (reflect, replicate, circular) ---
+from ..ops.resample import interpolate  # noqa: F401
+from ..ops.resample import pad_mode as _pad_mode
 
 
 def linear(x, weight, bias=None):
@@ -36,9 +39,10 @@ def linear(x, weight, bias=None):
 
 def pad(x, pad, mode="constant", value=0.0):
     """PyTorch's ``F.pad``: ``pad`` lists (before, after) sizes starting from the LAST dimension,
-    e.g. ``(left, right, top, bottom)`` for NCHW. Only constant padding."""
+    e.g. ``(left, right, top, bottom)`` for NCHW. ``mode`` constant (``value``), or reflect,
+    replicate, circular (of the last one or two dimensions, ``ops/resample.py``)."""
     if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported here, got {mode!r}")
+        return _pad_mode(x, pad, mode)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected an even number of sizes for at most {x.ndim} "
                          f"dimensions, got {tuple(pad)}")

@@ -42,12 +42,40 @@ def _fill(tensor, draw):
     return tensor
 
 
+_CHUNK = 1 << 18  # values drawn at a time (2 MiB of float64): a buffer that stays in cache
+
+
+def _fill_scaled(tensor, draw, scale, shift, fallback):
+    """``tensor = draw() * scale + shift`` with the float64 draws of ``fallback`` (the same
+    values: NumPy's ``normal(m, s)`` is ``m + s * standard_normal()`` and ``uniform(a, b)`` is
+    ``a + (b - a) * random()``), drawn in chunks into one small buffer and cast into the
+    tensor's memory: no tensor-sized float64 temporary and no fresh pages to fault in, which
+    made VGG-16's 138 M weights take 18 s (``VGG16()``). CuPy arrays and strided tensors take
+    ``fallback`` whole."""
+    data = tensor.data
+    if not isinstance(data, np.ndarray) or not data.flags.c_contiguous:
+        return _fill(tensor, fallback)
+    flat = data.reshape(-1)
+    g = generator(tensor.device)
+    buffer = np.empty(min(_CHUNK, flat.size), np.float64)
+    with no_grad():
+        for start in range(0, flat.size, _CHUNK):  # chunks of 2^18 values, not elements
+            part = buffer[:min(_CHUNK, flat.size - start)]
+            draw(g, part)
+            part *= scale
+            part += shift
+            flat[start:start + part.size] = part
+    return tensor
+
+
 def uniform_(tensor, a=0.0, b=1.0):
-    return _fill(tensor, lambda g, s: g.uniform(a, b, s))
+    return _fill_scaled(tensor, lambda g, out: g.random(out=out), b - a, a,
+                        lambda g, s: g.uniform(a, b, s))
 
 
 def normal_(tensor, mean=0.0, std=1.0):
-    return _fill(tensor, lambda g, s: g.normal(mean, std, s))
+    return _fill_scaled(tensor, lambda g, out: g.standard_normal(out=out), std, mean,
+                        lambda g, s: g.normal(mean, std, s))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):

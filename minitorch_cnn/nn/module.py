@@ -10,6 +10,7 @@ import numpy as np
 from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
+from . import hooks
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -239,7 +240,21 @@ class Module:
 
     # --- calling and printing -----------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if "_hooks" in self.__dict__:  # only once a hook was registered (hooks.py)
+            return hooks.call(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args)`` before each forward; see ``nn.hooks``."""
+        return hooks.register(self, "forward_pre", hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` after each forward; see ``nn.hooks``."""
+        return hooks.register(self, "forward", hook)
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` in backward; see ``nn.hooks``."""
+        return hooks.register(self, "backward", hook)
 
     def extra_repr(self):
         return ""

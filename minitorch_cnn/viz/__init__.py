@@ -35,7 +35,8 @@ def main(argv=None):
                             ("features", "the first convolution's feature maps of a test digit "
                                          "of the bundled MNIST sample")]:
         p = sub.add_parser(what, help=help_text)
-        p.add_argument("--model", default="LeNet5")
+        p.add_argument("--model", help="a zoo model (default: the checkpoint's own model, "
+                                        "LeNet5 without one)")
         p.add_argument("--checkpoint", help="a state dict or checkpoint written by mt.save")
         p.add_argument("--out", default=f"{what}.png")
         if what == "features":
@@ -63,7 +64,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         print(_run(args))
-    except (FileNotFoundError, ValueError, KeyError) as exc:
+    except (FileNotFoundError, ValueError, KeyError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -74,13 +75,17 @@ def _run(args):
     if args.what == "nas":
         return plot_nas_searches(args.folders, args.out)
     if args.what in ("filters", "features"):
-        name, conv = first_conv(model_from(args.model, args.checkpoint))
+        model = model_from(args.model, args.checkpoint)
+        args.model = model.model_spec["name"]
+        name, conv = first_conv(model)
         if args.what == "filters":
             return plot_filters(conv.weight, args.out, title=f"{args.model} {name}")
         from ..autograd import no_grad
         x, label = sample_digit(args.image)
-        with no_grad():
-            maps = conv(x)
+        maps = []  # what the layer gives inside the whole model, taken with a forward hook
+        with no_grad(), conv.register_forward_hook(lambda m, inputs, out: maps.append(out)):
+            model.eval()(x)
+        maps = maps[0]
         return plot_feature_maps(maps, args.out, image=x[0, 0],
                                  title=f"{args.model} {name} on a test digit ({label})")
     if args.what in ("reconstructions", "perturbations"):

@@ -4,13 +4,13 @@ import os
 
 import numpy as np
 
-MATPLOTLIB = "pip install matplotlib"
+MATPLOTLIB = 'pip install matplotlib (or pip install -e ".[plot]")'
 
 def _plt():
     try:
         import matplotlib
     except ImportError:
-        raise RuntimeError(f"plotting needs matplotlib, an optional extra: {MATPLOTLIB}") \
+        raise ImportError(f"plotting needs matplotlib, an optional extra: {MATPLOTLIB}") \
             from None
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
@@ -52,10 +52,13 @@ def load_state(path):
     return state
 
 def model_from(name, checkpoint):
-    from ..models import registry
-    model = registry.create(name)
-    if checkpoint:
-        model.load_state_dict(load_state(checkpoint))
+    """The model of ``checkpoint`` (the one its stored spec names; a ``name`` contradicting it
+    is an error), or ``name`` (default LeNet5) untrained or with a file's bare weights."""
+    from ..models import registry, spec
+    if not checkpoint:
+        return registry.create(name or "LeNet5").eval()
+    model = spec.build(spec.resolve(checkpoint, name))
+    model.load_state_dict(load_state(checkpoint))
     return model.eval()
 
 def first_conv(model):

@@ -1,0 +1,135 @@
+"""The commands as a new user meets them: help that lists every command and default, a version,
+one ``error:`` line for a missing extra, ``plot`` and ``summary`` taking the registry's names."""
+import sys
+
+import pytest
+
+import minitorch_cnn as mt
+
+from minitorch_cnn import evaluate as evaluate_cmd
+from minitorch_cnn import train as train_cmd
+from minitorch_cnn import viz
+from minitorch_cnn.summary import main as summary_main
+
+
+@pytest.fixture
+def no_matplotlib(monkeypatch):
+    """As if matplotlib were not installed (``import matplotlib`` raises ImportError)."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+
+
+def test_missing_matplotlib_is_one_error_line(no_matplotlib, tmp_path, capsys):
+    assert viz.main(["filters", "--out", str(tmp_path / "f.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: plotting needs matplotlib") and len(err.splitlines()) == 1
+    assert "pip install" in err
+
+
+def test_plot_takes_the_checkpoint_model(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_cmd.main(["--limit", "40", "--test-limit", "20", "--batch-size", "40",
+                           "--workers", "0", "--epochs", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    model = viz._model(None, str(out / "model.npz"))
+    assert model.model_spec["name"] == "lenet5-relu"
+    assert viz.main(["filters", "--model", "LeNet5", "--checkpoint", str(out / "model.npz"),
+                     "--out", str(tmp_path / "f.png")]) == 2
+    assert "contradicts" in capsys.readouterr().err
+
+
+def test_summary_takes_registry_names_aliases_and_input_sizes(capsys):
+    summary_main(["lenet5-relu"])
+    relu = capsys.readouterr().out
+    assert "Input: (1, 1, 28, 28)" in relu  # the model's own input size, not 3x224x224
+    assert "(ReLU)" in relu and "(MaxPool2d)" in relu  # the alias's fixed variant='relu'
+    summary_main(["LENET5"])
+    classic = capsys.readouterr().out
+    assert "Input: (1, 1, 28, 28)" in classic and "(ReLU)" not in classic
+    summary_main(["lenet5-ReLU", "--input", "1", "28", "28", "--num-classes", "7"])
+    assert "Output: (1, 7)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        summary_main(["lenet7"])
+    assert "valid models" in capsys.readouterr().err
+
+
+def test_help_lists_every_command_and_version_works(capsys):
+    import re
+    from minitorch_cnn import __main__ as main_module
+    assert main_module.main(["--help"]) == 0
+    text = capsys.readouterr().out
+    commands = set(main_module.COMMANDS)
+    assert {"train", "evaluate", "summary", "plot", "exercises"} <= commands
+    for command in commands:
+        assert re.search(rf"^- {command}\b", text, re.M), f"--help does not list {command}"
+    assert main_module.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"minitorch_cnn {mt.__version__}"
+
+
+@pytest.mark.parametrize("make", [train_cmd.parser, evaluate_cmd.evaluate_parser])
+def test_help_shows_every_default(make):
+    p = make()
+    text = " ".join(p.format_help().split())
+    for action in p._actions:
+        if action.option_strings and action.default not in (None, False, "==SUPPRESS=="):
+            assert f"(default: {action.default})" in text.replace("- ", "-"), action.dest
+
+
+def test_exercises_check_of_an_untouched_folder_builds_nothing(tmp_path, monkeypatch, capsys):
+    import io
+    import time
+    from minitorch_cnn import exercises
+    from minitorch_cnn.exercises import checker
+    exercises.init(str(tmp_path))
+    monkeypatch.setattr(checker, "_CASES", {})
+
+    def never(rng):
+        raise AssertionError("built the cases of an exercise that is not written")
+    for ex in exercises.EXERCISES:
+        for c in ex.checks:
+            monkeypatch.setattr(c, "cases", never)
+    began = time.perf_counter()
+    report = exercises.check(str(tmp_path), out=io.StringIO())
+    assert time.perf_counter() - began < 2.0
+    statuses = {r.status for rs in report.values() for r in rs}
+    assert statuses == {exercises.NOT_WRITTEN}
+
+
+def test_untouched_tells_a_stub_from_a_written_function(tmp_path):
+    from minitorch_cnn.exercises import checker
+    path = tmp_path / "ex.py"
+    path.write_text('def stub(x):\n    """doc"""\n    raise NotImplementedError\n\n'
+                    'def bare(x):\n    raise NotImplementedError()\n\n'
+                    'def started(x):\n    y = x\n    raise NotImplementedError\n\n'
+                    'def done(x):\n    return x\n')
+    module = checker.load_module(str(path))
+    assert checker.untouched(module.stub) and checker.untouched(module.bare)
+    assert not checker.untouched(module.started) and not checker.untouched(module.done)
+    assert not checker.untouched(None)
+
+
+def test_init_draws_in_chunks_without_a_tensor_sized_copy():
+    """What made ``VGG16()`` take 18 s (on a loaded machine): every weight drawn whole in
+    float64, then cast into a fresh array. Now chunks through a 2 MiB buffer, same values."""
+    import tracemalloc
+    import numpy as np
+    w = mt.empty(2000, 2000)  # float32, 16 MB
+    mt.nn.init.normal_(mt.empty(2, 2))  # the generator exists before counting
+    tracemalloc.start()
+    mt.nn.init.normal_(w, 0.0, 0.01)
+    mt.nn.init.uniform_(w, -0.5, 0.5)
+    mt.nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 3e6, f"peak {peak} bytes drawing a 16 MB tensor"
+    assert abs(float(w.numpy().std()) - np.sqrt(2 / 2000)) < 1e-3
+    # the values of the whole-array float64 draws, bit for bit (seeded runs are unchanged)
+    mt.manual_seed(5)
+    a, b = mt.empty(300, 1000), mt.empty(7, 3, 3, dtype=np.float64)
+    mt.nn.init.normal_(a, 0.1, 0.02)
+    mt.nn.init.uniform_(b, -0.3, 0.3)
+    g = np.random.default_rng(5)
+    np.testing.assert_array_equal(a.numpy(), g.normal(0.1, 0.02, (300, 1000)).astype(np.float32))
+    np.testing.assert_array_equal(b.numpy(), g.uniform(-0.3, 0.3, (7, 3, 3)))
+    h = mt.empty(10, 10, dtype=np.float16)
+    assert abs(float(mt.nn.init.normal_(h, 5.0, 0.1).numpy().mean()) - 5.0) < 0.1
