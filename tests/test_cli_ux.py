@@ -31,7 +31,7 @@ def test_plot_takes_the_checkpoint_model(tmp_path, capsys):
     assert train_cmd.main(["--limit", "40", "--test-limit", "20", "--batch-size", "40",
                            "--workers", "0", "--epochs", "1", "--out", str(out)]) == 0
     capsys.readouterr()
-    model = viz._model(None, str(out / "model.npz"))
+    model = viz.model_from(None, str(out / "model.npz"))
     assert model.model_spec["name"] == "lenet5-relu"
     assert viz.main(["filters", "--model", "LeNet5", "--checkpoint", str(out / "model.npz"),
                      "--out", str(tmp_path / "f.png")]) == 2
