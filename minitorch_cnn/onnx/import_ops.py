@@ -1,0 +1,368 @@
+"""The ONNX ops ``load`` understands, each as this package's differentiable ops.
+
+An op gets the running ``GraphModule`` (for ``training``), the node's attributes as a dict and
+its inputs, and returns its outputs. Values are Tensors, or NumPy arrays for what is known
+without the data: initializers used as constants and the Shape/Gather/Unsqueeze/Concat chains
+that torch emits to compute a flatten's target shape; ops on arrays only compute in NumPy, so
+those chains fold to constants at run time and never reach autograd.
+"""
+import numpy as np
+
+from ..nn import functional as F
+from ..tensor import Tensor, cat, pad as pad_tensor
+
+OPS = {}
+
+
+def op(*names):
+    def register(fn):
+        for name in names:
+            OPS[name] = fn
+        return fn
+    return register
+
+
+def _t(v, like=None):
+    """A Tensor of ``v`` (a constant array becomes one, in ``like``'s dtype if given)."""
+    if isinstance(v, Tensor):
+        return v
+    dtype = like.dtype if like is not None and np.asarray(v).dtype.kind == "f" else None
+    return Tensor(np.asarray(v, dtype=dtype))
+
+
+def _static(*values):
+    return not any(isinstance(v, Tensor) for v in values)
+
+
+def _ints(v):
+    return [int(i) for i in np.asarray(v).reshape(-1)]
+
+
+def _pads_2d(name, pads):
+    """ONNX (top, left, bottom, right) as a symmetric (ph, pw), or None if asymmetric."""
+    pads = list(pads or [0, 0, 0, 0])
+    if len(pads) != 4:
+        raise ValueError(f"onnx.load: {name}: only 2-D spatial ops are supported, got pads "
+                         f"{pads}")
+    return (pads[0], pads[1]) if pads[:2] == pads[2:] else None
+
+
+def _padded(x, pads, value):
+    """x with ONNX (top, left, bottom, right) pads of ``value`` (for asymmetric padding)."""
+    t, left, b, r = pads
+    return pad_tensor(x, [(0, 0), (0, 0), (t, b), (left, r)], value)
+
+
+def _auto_pad(name, attrs, x, kernel, strides, dilations):
+    mode = attrs.get("auto_pad", "NOTSET")
+    if mode in ("NOTSET", b"NOTSET"):
+        return list(attrs.get("pads", [0, 0, 0, 0]))
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode == "VALID":
+        return [0, 0, 0, 0]
+    pads = [0, 0, 0, 0]
+    for i, (n, k, s, d) in enumerate(zip(x.shape[2:], kernel, strides, dilations)):
+        total = max(0, (-(-n // s) - 1) * s + d * (k - 1) + 1 - n)
+        small, large = total // 2, total - total // 2
+        pads[i], pads[i + 2] = (small, large) if mode == "SAME_UPPER" else (large, small)
+    return pads
+
+
+# --- layers -------------------------------------------------------------------------------
+@op("Conv")
+def conv(m, a, x, w, b=None):
+    kernel = a.get("kernel_shape", w.shape[2:])
+    strides, dilations = a.get("strides", [1, 1]), a.get("dilations", [1, 1])
+    pads = _auto_pad("Conv", a, x, kernel, strides, dilations)
+    sym = _pads_2d("Conv", pads)
+    if sym is None:
+        x, sym = _padded(x, pads, 0.0), (0, 0)
+    return [F.conv2d(x, w, b, tuple(strides), sym, tuple(dilations), int(a.get("group", 1)))]
+
+
+@op("ConvTranspose")
+def conv_transpose(m, a, x, w, b=None):
+    if "output_shape" in a or a.get("auto_pad", "NOTSET") not in ("NOTSET", b"NOTSET"):
+        raise ValueError("onnx.load: ConvTranspose with output_shape or auto_pad is not "
+                         "supported")
+    sym = _pads_2d("ConvTranspose", a.get("pads"))
+    if sym is None:
+        raise ValueError(f"onnx.load: ConvTranspose with asymmetric pads {a['pads']} is not "
+                         f"supported")
+    return [F.conv_transpose2d(x, w, b, tuple(a.get("strides", [1, 1])), sym,
+                               tuple(a.get("output_padding", [0, 0])), int(a.get("group", 1)),
+                               tuple(a.get("dilations", [1, 1])))]
+
+
+@op("Gemm")
+def gemm(m, a, x, w, c=None):
+    if a.get("transA", 0):
+        x = x.transpose()
+    alpha, beta = a.get("alpha", 1.0), a.get("beta", 1.0)
+    if a.get("transB", 0) and alpha == 1.0 and (c is None or beta == 1.0):
+        return [F.linear(x, w, c if c is None else _t(c, x))]
+    y = x @ (w.transpose() if a.get("transB", 0) else w)
+    if alpha != 1.0:
+        y = y * alpha
+    return [y if c is None else y + _t(c, x) * beta]
+
+
+@op("BatchNormalization")
+def batch_norm(m, a, x, scale, bias, mean, var):
+    if not isinstance(mean, Tensor) or not isinstance(var, Tensor):
+        mean, var = _t(mean, x), _t(var, x)
+    return [F.batch_norm(x, mean, var, scale, bias, training=m.training,
+                         momentum=1.0 - a.get("momentum", 0.9), eps=a.get("epsilon", 1e-5))]
+
+
+def _pool_args(name, a, x):
+    kernel = a["kernel_shape"]
+    strides = a.get("strides", [1] * len(kernel))
+    dilations = a.get("dilations", [1] * len(kernel))
+    pads = _auto_pad(name, a, x, kernel, strides, dilations)
+    return tuple(kernel), tuple(strides), pads, tuple(dilations), bool(a.get("ceil_mode", 0))
+
+
+@op("MaxPool")
+def max_pool(m, a, x):
+    kernel, strides, pads, dilations, ceil = _pool_args("MaxPool", a, x)
+    sym = _pads_2d("MaxPool", pads)
+    if sym is None or any(p > k // 2 for p, k in zip(sym, kernel)):
+        x, sym = _padded(x, pads, -np.inf), (0, 0)
+    return [F.max_pool2d(x, kernel, strides, sym, dilations, ceil)]
+
+
+@op("AveragePool")
+def avg_pool(m, a, x):
+    kernel, strides, pads, _, ceil = _pool_args("AveragePool", a, x)
+    sym = _pads_2d("AveragePool", pads)
+    include = bool(a.get("count_include_pad", 0))
+    if sym is None:
+        if not include:
+            raise ValueError(f"onnx.load: AveragePool with asymmetric pads {pads} and "
+                             f"count_include_pad=0 is not supported")
+        x, sym = _padded(x, pads, 0.0), (0, 0)
+    return [F.avg_pool2d(x, kernel, strides, sym, ceil, include)]
+
+
+@op("GlobalAveragePool")
+def global_avg_pool(m, a, x):
+    return [F.adaptive_avg_pool2d(x, 1)]
+
+
+@op("LRN")
+def lrn(m, a, x):
+    size = int(a["size"])
+    if size % 2 == 0:
+        raise ValueError(f"onnx.load: LRN with an even size ({size}) centres its window "
+                         f"differently from this package's; not supported")
+    return [F.local_response_norm(x, size, a.get("alpha", 1e-4), a.get("beta", 0.75),
+                                  a.get("bias", 1.0))]
+
+
+@op("Dropout")
+def dropout(m, a, x, ratio=None, training_mode=None):
+    p = float(np.asarray(ratio)) if ratio is not None else a.get("ratio", 0.5)
+    return [F.dropout(x, p, training=m.training)]
+
+
+# --- activations and arithmetic -------------------------------------------------------------
+@op("Relu")
+def relu(m, a, x):
+    return [F.relu(x)]
+
+
+@op("Sigmoid")
+def sigmoid(m, a, x):
+    return [F.sigmoid(x)]
+
+
+@op("Tanh")
+def tanh(m, a, x):
+    return [F.tanh(x)]
+
+
+@op("LeakyRelu")
+def leaky_relu(m, a, x):
+    return [F.leaky_relu(x, a.get("alpha", 0.01))]
+
+
+@op("Clip")
+def clip(m, a, x, low=None, high=None):
+    low = a.get("min") if low is None else float(np.asarray(low))
+    high = a.get("max") if high is None else float(np.asarray(high))
+    if low == 0.0 and high == 6.0:
+        return [F.relu6(x)]
+    return [x.clip(low, high) if low is not None or high is not None else x]
+
+
+@op("Softmax", "LogSoftmax")
+def softmax(m, a, x):
+    axis = a.get("axis", -1 if m.opset >= 13 else 1)
+    if m.opset < 13 and axis % x.ndim != x.ndim - 1:
+        raise ValueError("onnx.load: Softmax before opset 13 over other than the last axis is "
+                         "not supported")
+    return [F.softmax(x, axis) if a["_op"] == "Softmax" else F.log_softmax(x, axis)]
+
+
+def _binary(fn, int_fn=None):
+    def run(m, a, x, y):
+        if _static(x, y):
+            x, y = np.asarray(x), np.asarray(y)
+            return [np.asarray((int_fn or fn)(x, y) if x.dtype.kind in "iu" else fn(x, y))]
+        left = _t(x, y if isinstance(y, Tensor) else None)
+        right = _t(y, left)
+        return [fn(left, right)]
+    return run
+
+
+OPS["Add"] = _binary(lambda x, y: x + y)
+OPS["Sub"] = _binary(lambda x, y: x - y)
+OPS["Mul"] = _binary(lambda x, y: x * y)
+OPS["Div"] = _binary(lambda x, y: x / y, lambda x, y: np.trunc(x / y).astype(x.dtype))
+OPS["Pow"] = _binary(lambda x, y: x ** y)
+OPS["MatMul"] = _binary(lambda x, y: x @ y)
+
+
+# --- shapes -------------------------------------------------------------------------------
+@op("Identity")
+def identity(m, a, x):
+    return [x]
+
+
+@op("Constant")
+def constant(m, a):
+    for key in ("value", "value_float", "value_int", "value_floats", "value_ints"):
+        if key in a:
+            return [np.asarray(a[key])]
+    raise ValueError(f"onnx.load: Constant with attributes {sorted(a)} is not supported")
+
+
+@op("Shape")
+def shape(m, a, x):
+    dims = np.asarray(x.shape, dtype=np.int64)
+    return [dims[a.get("start", 0):a.get("end", len(dims))]]
+
+
+@op("Cast")
+def cast(m, a, x):
+    dtype = m.onnx.helper.tensor_dtype_to_np_dtype(a["to"])
+    return [np.asarray(x).astype(dtype) if _static(x) else x.astype(dtype)]
+
+
+@op("Gather")
+def gather(m, a, x, indices):
+    axis, index = a.get("axis", 0), np.asarray(indices)
+    if _static(x):
+        return [np.take(np.asarray(x), index, axis=axis)]
+    key = [slice(None)] * (axis % x.ndim) + [int(index) if index.ndim == 0 else index]
+    return [x[tuple(key)]]
+
+
+def _axes(m, a, axes):
+    return _ints(axes) if axes is not None else list(a.get("axes", []))
+
+
+@op("Unsqueeze")
+def unsqueeze(m, a, x, axes=None):
+    axes = _axes(m, a, axes)
+    if _static(x):
+        return [np.expand_dims(np.asarray(x), tuple(axes))]
+    out_ndim = x.ndim + len(axes)
+    shape, src = [], iter(x.shape)
+    for i in range(out_ndim):
+        shape.append(1 if i in {ax % out_ndim for ax in axes} else next(src))
+    return [x.reshape(shape)]
+
+
+@op("Squeeze")
+def squeeze(m, a, x, axes=None):
+    axes = _axes(m, a, axes)
+    if _static(x):
+        x = np.asarray(x)
+        return [np.squeeze(x, tuple(axes)) if axes else np.squeeze(x)]
+    drop = {ax % x.ndim for ax in axes} if axes else {i for i, n in enumerate(x.shape) if n == 1}
+    return [x.reshape([n for i, n in enumerate(x.shape) if i not in drop])]
+
+
+@op("Concat")
+def concat(m, a, *xs):
+    if _static(*xs):
+        return [np.concatenate([np.asarray(x).reshape(np.shape(x) or (1,)) for x in xs],
+                               axis=a["axis"])]
+    tensors = [_t(x, next(t for t in xs if isinstance(t, Tensor))) for x in xs]
+    return [cat(tensors, axis=a["axis"] % tensors[0].ndim)]
+
+
+@op("Flatten")
+def flatten(m, a, x):
+    axis = a.get("axis", 1) % max(x.ndim, 1)
+    lead = int(np.prod(x.shape[:axis], dtype=np.int64))
+    return [x.reshape(lead, -1)]
+
+
+@op("Reshape")
+def reshape(m, a, x, target):
+    target = _ints(target)
+    if not a.get("allowzero", 0):
+        target = [x.shape[i] if n == 0 else n for i, n in enumerate(target)]
+    return [np.asarray(x).reshape(target) if _static(x) else x.reshape(target)]
+
+
+@op("Transpose")
+def transpose(m, a, x):
+    perm = a.get("perm", list(range(x.ndim))[::-1])
+    return [np.transpose(x, perm) if _static(x) else x.permute(*perm)]
+
+
+@op("Slice")
+def slice_(m, a, x, starts, ends, axes=None, steps=None):
+    starts, ends = _ints(starts), _ints(ends)
+    axes = _ints(axes) if axes is not None else list(range(len(starts)))
+    steps = _ints(steps) if steps is not None else [1] * len(starts)
+    key = [slice(None)] * len(x.shape)
+    for s, e, ax, st in zip(starts, ends, axes, steps):
+        n = x.shape[ax]
+        e = max(min(e, n), -n - 1) if st > 0 else e
+        key[ax] = slice(s, None if (st < 0 and e < -n) else e, st)
+    return [np.asarray(x)[tuple(key)] if _static(x) else x[tuple(key)]]
+
+
+@op("Split")
+def split(m, a, x, sizes=None):
+    axis = a.get("axis", 0) % len(x.shape)
+    n = x.shape[axis]
+    if sizes is None:
+        sizes = a.get("split")
+    if sizes is None:
+        count = a.get("num_outputs", a["_outputs"])
+        step = -(-n // count)
+        sizes = [min(step, n - i * step) for i in range(count)]
+    out, start = [], 0
+    for size in _ints(sizes):
+        key = [slice(None)] * len(x.shape)
+        key[axis] = slice(start, start + size)
+        out.append(x[tuple(key)])
+        start += size
+    return out
+
+
+@op("Pad")
+def pad(m, a, x, pads=None, value=None, axes=None):
+    mode = a.get("mode", "constant")
+    if mode not in ("constant", b"constant"):
+        raise ValueError(f"onnx.load: Pad mode {mode!r} is not supported (only constant)")
+    pads = _ints(pads) if pads is not None else list(a["pads"])
+    dims = _ints(axes) if axes is not None else list(range(x.ndim))
+    width = [(0, 0)] * x.ndim
+    for i, ax in enumerate(dims):
+        width[ax % x.ndim] = (pads[i], pads[i + len(dims)])
+    fill = float(np.asarray(value)) if value is not None else a.get("value", 0.0)
+    return [pad_tensor(x, width, fill)]
+
+
+@op("ReduceMean")
+def reduce_mean(m, a, x, axes=None):
+    axes = _axes(m, a, axes)
+    keep = bool(a.get("keepdims", 1))
+    return [x.mean(axis=tuple(axes) if axes else None, keepdims=keep)]
