@@ -200,7 +200,7 @@ def getitem(b, call):
     if sum(k is Ellipsis for k in keys) > 1:
         raise inexpressible(call, "more than one Ellipsis in an index")
     consumed = sum(k is not None and k is not Ellipsis for k in keys)
-    if Ellipsis in keys:
+    if any(k is Ellipsis for k in keys):
         i = next(j for j, k in enumerate(keys) if k is Ellipsis)
         keys[i:i + 1] = [slice(None)] * (x.ndim - consumed)
     keys += [slice(None)] * (x.ndim - sum(k is not None for k in keys))

@@ -33,17 +33,20 @@ def _flatten_outputs(out):
 
 def build(model, example_input, opset=17, dynamic_batch=True, input_names=None,
           output_names=None):
-    """The checked ``onnx.ModelProto`` of ``model`` traced on ``example_input`` (a Tensor or
-    a tuple of Tensors)."""
+    """The checked ``onnx.ModelProto`` of ``model`` traced on ``example_input``: a Tensor, or
+    a tuple of the model's arguments, whose Tensors become the graph's inputs and whose other
+    values (a graph's edge list) are fixed in the graph."""
     if opset not in OPSETS:
         raise ValueError(f"onnx.export: opset must be one of {OPSETS}, got {opset!r}")
     from .trace import trace
     inputs = tuple(example_input) if isinstance(example_input, (tuple, list)) else \
         (example_input,)
-    if not inputs or not all(isinstance(x, Tensor) for x in inputs):
-        raise TypeError("onnx.export: example_input must be a Tensor or a tuple of Tensors")
-    input_names = list(input_names or (["input"] if len(inputs) == 1 else
-                                       [f"input_{i}" for i in range(len(inputs))]))
+    graph_inputs = [x for x in inputs if isinstance(x, Tensor)]
+    if not graph_inputs:
+        raise TypeError("onnx.export: example_input must be a Tensor or a tuple holding at "
+                        "least one Tensor")
+    input_names = list(input_names or (["input"] if len(graph_inputs) == 1 else
+                                       [f"input_{i}" for i in range(len(graph_inputs))]))
     was_training = model.training
     model.eval()
     try:
@@ -58,7 +61,7 @@ def build(model, example_input, opset=17, dynamic_batch=True, input_names=None,
         b.add_named(name, p)
     for name, buf in model.named_buffers():
         b.add_named(name, buf)
-    for x, name in zip(inputs, input_names):
+    for x, name in zip(graph_inputs, input_names):
         b.bind(x, name)
     for call in calls:
         converter = CONVERTERS.get(call.name)
@@ -70,7 +73,7 @@ def build(model, example_input, opset=17, dynamic_batch=True, input_names=None,
     for t, name in zip(outputs, output_names):
         b.nodes.append(b.onnx.helper.make_node("Identity", [b.value(t)], [name],
                                                name=b.fresh("Identity")))
-    return _model(b, inputs, input_names, outputs, output_names)
+    return _model(b, graph_inputs, input_names, outputs, output_names)
 
 
 def _value_info(b, name, t):
