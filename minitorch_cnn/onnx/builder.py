@@ -66,7 +66,7 @@ class GraphBuilder:
         return self.const(array)
 
     def const(self, array, prefix="const"):
-        array = np.ascontiguousarray(array)
+        array = np.array(array, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
         key = (array.dtype.str, array.shape, array.tobytes()) if array.size <= 64 else None
         if key is not None and key in self._consts:
             return self._consts[key]
@@ -80,7 +80,7 @@ class GraphBuilder:
         return self.const(np.asarray(values, dtype=np.int64).reshape(-1))
 
     def _tensor(self, array, name):
-        return self.onnx.numpy_helper.from_array(np.ascontiguousarray(backend.to_numpy(array)),
+        return self.onnx.numpy_helper.from_array(np.array(backend.to_numpy(array), order="C"),
                                                  name)
 
     # --- nodes ------------------------------------------------------------------------------

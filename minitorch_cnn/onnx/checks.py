@@ -31,13 +31,13 @@ def read_model(path, supported_ops):
                          f"truncated)")
     _check_opset(path, proto)
     _check_external(path, proto)
+    _check_defined(path, proto)
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as e:
         raise ValueError(f"onnx.load: {path!r} is not a valid ONNX model: "
                          f"{str(e).splitlines()[0]}") from None
     _check_ops(path, proto, supported_ops)
-    _check_defined(path, proto)
     return proto
 
 

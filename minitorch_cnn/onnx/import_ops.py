@@ -34,6 +34,10 @@ def _static(*values):
     return not any(isinstance(v, Tensor) for v in values)
 
 
+def _scalar(v):
+    return float(np.asarray(v).reshape(-1)[0])
+
+
 def _ints(v):
     return [int(i) for i in np.asarray(v).reshape(-1)]
 
@@ -162,7 +166,7 @@ def lrn(m, a, x):
 
 @op("Dropout")
 def dropout(m, a, x, ratio=None, training_mode=None):
-    p = float(np.asarray(ratio)) if ratio is not None else a.get("ratio", 0.5)
+    p = _scalar(ratio) if ratio is not None else a.get("ratio", 0.5)
     return [F.dropout(x, p, training=m.training)]
 
 
@@ -189,8 +193,8 @@ def leaky_relu(m, a, x):
 
 @op("Clip")
 def clip(m, a, x, low=None, high=None):
-    low = a.get("min") if low is None else float(np.asarray(low))
-    high = a.get("max") if high is None else float(np.asarray(high))
+    low = a.get("min") if low is None else _scalar(low)
+    high = a.get("max") if high is None else _scalar(high)
     if low == 0.0 and high == 6.0:
         return [F.relu6(x)]
     return [x.clip(low, high) if low is not None or high is not None else x]
@@ -357,7 +361,7 @@ def pad(m, a, x, pads=None, value=None, axes=None):
     width = [(0, 0)] * x.ndim
     for i, ax in enumerate(dims):
         width[ax % x.ndim] = (pads[i], pads[i + len(dims)])
-    fill = float(np.asarray(value)) if value is not None else a.get("value", 0.0)
+    fill = _scalar(value) if value is not None else a.get("value", 0.0)
     return [pad_tensor(x, width, fill)]
 
 

@@ -74,7 +74,7 @@ class GraphModule(Module):
                 self._values[init.name] = array
                 continue
             attr = re.sub(r"\W", "_", init.name) or "_"
-            while attr in taken or not attr.isidentifier() or hasattr(self, attr):
+            while attr in taken or hasattr(self, attr):
                 attr = "p_" + attr
             taken.add(attr)
             self.initializer_names[attr] = init.name
