@@ -228,6 +228,9 @@ def train(args):
 
 
 def evaluate(args):
+    if args.checkpoint.endswith(".onnx"):  # an exported graph, imported by mt.onnx.load
+        from .onnx.command import evaluate_onnx
+        return evaluate_onnx(args, build_data, run_epoch)
     ckpt = mt.load(args.checkpoint)
     saved = ckpt.get("args") if "model" in ckpt and isinstance(ckpt["model"], dict) else None
     config = argparse.Namespace(**(saved or {}))
@@ -290,7 +293,7 @@ def evaluate_parser():
     p = argparse.ArgumentParser(prog="python -m minitorch_cnn evaluate",
                                 description="Top-1 and top-5 accuracy of a checkpoint on the "
                                             "test split of its dataset.")
-    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint, or an .onnx file")
     p.add_argument("--model", help="needed for a bare state dict (model.npz)")
     p.add_argument("--dataset", nargs="+", metavar="NAME [DIR]",
                    help="default: the dataset the checkpoint was trained on")

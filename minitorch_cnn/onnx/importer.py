@@ -89,6 +89,14 @@ class GraphModule(Module):
         self.output_names = [o.name for o in graph.output]
         self._nodes = [(n.op_type, list(n.input), list(n.output), _attributes(onnx, n))
                        for n in graph.node]
+        self._input_shapes = [
+            tuple(d.dim_value if d.HasField("dim_value") else d.dim_param or None
+                  for d in i.type.tensor_type.shape.dim)
+            for i in graph.input if i.name not in initializers]
+
+    def input_shape(self, i=0):
+        """The declared shape of input ``i``: ints, and names or None for symbolic sizes."""
+        return self._input_shapes[i]
 
     def _initial(self):
         env = dict(self._values)
