@@ -19,5 +19,6 @@ setup(
         "oracle": ["torch==2.13.0"],
         "safetensors": ["safetensors"],
         "plot": ["matplotlib>=3.5"],
+        "onnx": ["onnx>=1.14", "onnxruntime>=1.16"],
     },
 )
