@@ -83,11 +83,12 @@ def run(names, batches, repeat, threads):
     import onnxruntime as ort
 
     import minitorch_cnn as mt
+    from minitorch_cnn.models import registry
     rows = []
     folder = tempfile.mkdtemp(prefix="onnx-bench-")
     for name in names:
         mt.manual_seed(0)
-        model = mt.models.registry.create(name).eval()
+        model = registry.create(name).eval()
         path = os.path.join(folder, f"{name}.onnx")
         mt.onnx.export(model, mt.randn(1, *MODELS[name]), path)
         sessions = {}

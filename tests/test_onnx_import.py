@@ -224,3 +224,33 @@ def test_unsupported_ops_are_listed_together(tmp_path):
 def test_not_a_file(tmp_path):
     with pytest.raises(ValueError, match="is not a file"):
         mt.onnx.load(str(tmp_path / "absent.onnx"))
+
+
+TORCHVISION = ["resnet18", "alexnet", "mobilenet_v2", "squeezenet1_1", "shufflenet_v2_x1_0",
+               "googlenet", "vgg11"]
+
+
+@pytest.mark.oracle
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+@pytest.mark.parametrize("name", TORCHVISION)
+def test_torchvision_exports_load_and_match(name, tmp_path):
+    """torchvision's models as ``torch.onnx.export`` writes them (BatchNorm statistics made
+    non-trivial first), loaded and compared with torch at a batch other than the traced one."""
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
+    net = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    x = torch.randn(2, 3, 224, 224)
+    path = str(tmp_path / f"{name}.onnx")
+    torch.onnx.export(net, (x[:1],), path, dynamo=False, opset_version=17,
+                      input_names=["input"], dynamic_axes={"input": {0: "N"}})
+    with torch.no_grad():
+        want = net(x).numpy()
+    with mt.no_grad():
+        assert_rel_close(mt.onnx.load(path)(mt.tensor(x.numpy())).numpy(), want)

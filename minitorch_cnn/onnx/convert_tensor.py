@@ -26,11 +26,16 @@ def onnx_dtype(call, dtype):
 
 @converts(*_BINARY)
 def binary(b, call):
-    a, c = call.arguments["a"], call.arguments["b"]
+    """NumPy's type promotion made explicit: an operand of another dtype than the result
+    (float32 times a NumPy float64 scalar is float64) is cast first."""
     dtype = call.outputs[0].dtype
-    if call.name == "PowFn" and not hasattr(c, "shape"):
-        c = np.asarray(c, dtype)  # a scalar exponent in the base's type
-    return [b.node(_BINARY[call.name], [b.value(a, dtype), b.value(c, dtype)])]
+    operands = []
+    for v in (call.arguments["a"], call.arguments["b"]):
+        name = b.value(v, dtype)
+        if getattr(v, "dtype", dtype) != dtype:
+            name = b.node("Cast", [name], to=onnx_dtype(call, dtype))
+        operands.append(name)
+    return [b.node(_BINARY[call.name], operands)]
 
 
 @converts(*_UNARY)
