@@ -94,10 +94,14 @@ def export_main(argv):
 def evaluate_onnx(args, build_data, run_epoch):
     """``evaluate FILE.onnx``: the graph imported by ``load`` on the test split of
     ``--dataset`` (default the bundled MNIST sample), resized to the graph's input size; grey
-    images are repeated in three channels for a graph that takes RGB."""
+    images are repeated in three channels for a graph that takes RGB. CPU only: the graph's
+    constants stay NumPy arrays."""
     from ..data import DataLoader
     from ..tensor import cat
     from .importer import load
+    if str(args.device) != "cpu":
+        raise ValueError(f"evaluate {args.checkpoint}: an imported ONNX graph runs on the CPU "
+                         f"only, got --device {args.device}")
     model = load(args.checkpoint)
     dims = model.input_shape(0)
     config = argparse.Namespace(dataset=args.dataset or ["mnist-sample"], model="LeNet5",
