@@ -114,6 +114,10 @@ def run(names, batches, repeat, threads):
     return rows
 
 
+def _ms(v):
+    return "-" if v is None else f"{v:.2f}" if v < 10 else f"{v:.1f}"
+
+
 def table(rows):
     lines = ["| model | batch | ours ms | ORT ms | torch ms | ours / ORT | ours / torch | "
              "ORT none / basic / extended / all ms | ours by op |",
@@ -121,12 +125,12 @@ def table(rows):
     for r in rows:
         o, t = r["ort_ms"], r["torch_ms"]
         vs_torch = "-" if t is None else f"{r['ours_ms'] / t:.2f}"
-        levels = " / ".join(f"{o[level]:.1f}" for level in LEVELS)
-        split = ", ".join(f"{k} {v}%" for k, v in r["ours_by_op_percent"].items())
-        lines.append(f"| {r['model']} | {r['batch']} | {r['ours_ms']:.1f} | "
-                     f"{o['ENABLE_ALL']:.1f} | {'-' if t is None else f'{t:.1f}'} | "
-                     f"{r['ours_ms'] / o['ENABLE_ALL']:.2f} | "
-                     f"{vs_torch} | {levels} | {split} |")
+        levels = " / ".join(_ms(o[level]) for level in LEVELS)
+        split = ", ".join(f"{k.removesuffix('Fn')} {v}%"
+                          for k, v in r["ours_by_op_percent"].items())
+        lines.append(f"| {r['model']} | {r['batch']} | {_ms(r['ours_ms'])} | "
+                     f"{_ms(o['ENABLE_ALL'])} | {_ms(t)} | "
+                     f"{r['ours_ms'] / o['ENABLE_ALL']:.1f} | {vs_torch} | {levels} | {split} |")
     return "\n".join(lines)
 
 
