@@ -5,7 +5,7 @@
 - ``evaluate CKPT``: top-1 and top-5 accuracy of a checkpoint;
 - ``summary MODEL --input C H W``: per-layer shapes, parameters, multiply-adds, receptive fields;
 - ``plot ...``: training curves, filters, feature maps, receptive fields (needs matplotlib);
-- ``exercises init|check DIR``: the gradient-checking exercises;
+- ``exercises init|check DIR``: the gradient-checking exercises.
 - ``export CKPT --out FILE.onnx [--input C H W]``: a checkpoint's model as an ONNX file.
 """
 import sys
@@ -27,8 +27,8 @@ def main(argv=None):
     elif command == "export":
         from .onnx.command import export_main as run
     else:
-        print(f"error: unknown command {command!r}; expected train, evaluate, summary, plot, "
-              "exercises or export", file=sys.stderr)
+        print(f"error: unknown command {command!r}; expected train, evaluate, summary, plot or "
+              "exercises", file=sys.stderr)
         return 2
     return run(rest)
 
