@@ -23,7 +23,7 @@ def _load_matches(model, x, path):
 
 
 @pytest.mark.parametrize("name", ["LeNet5", "resnet18", "MobileNetV2", "squeezenet1_1",
-                                  "ShuffleNetV2", "googlenet", "DenseNet"])
+                                  "ShuffleNetV2", "googlenet", "DenseNet", "NiN"])
 def test_exported_zoo_models_load_back(name, tmp_path):
     build, shape, _ = SMALL[name]
     mt.manual_seed(0)

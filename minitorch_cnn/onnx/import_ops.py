@@ -142,10 +142,16 @@ def avg_pool(m, a, x):
     sym = _pads_2d("AveragePool", pads)
     include = bool(a.get("count_include_pad", 0))
     if sym is None:
-        if not include:
-            raise ValueError(f"onnx.load: AveragePool with asymmetric pads {pads} and "
-                             f"count_include_pad=0 is not supported")
-        x, sym = _padded(x, pads, 0.0), (0, 0)
+        padded = _padded(x, pads, 0.0)
+        y = F.avg_pool2d(padded, kernel, strides, 0, ceil, True)
+        if include:
+            return [y]
+        # pads excluded: the window sums over the number of input elements in each window
+        # (both pools divide by the same window size, which cancels)
+        ones = np.zeros((1, 1) + tuple(padded.shape[2:]), x.dtype)
+        ones[:, :, pads[0]:pads[0] + x.shape[2], pads[1]:pads[1] + x.shape[3]] = 1
+        counts = F.avg_pool2d(Tensor(ones), kernel, strides, 0, ceil, True)
+        return [y / counts.detach()]
     return [F.avg_pool2d(x, kernel, strides, sym, ceil, include)]
 
 
