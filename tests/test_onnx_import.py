@@ -23,7 +23,8 @@ def _load_matches(model, x, path):
 
 
 @pytest.mark.parametrize("name", ["LeNet5", "resnet18", "MobileNetV2", "squeezenet1_1",
-                                  "ShuffleNetV2", "googlenet", "DenseNet", "NiN"])
+                                  "ShuffleNetV2", "googlenet", "DenseNet", "NiN",
+                                  "SegNet", "DeconvNet"])
 def test_exported_zoo_models_load_back(name, tmp_path):
     build, shape, _ = SMALL[name]
     mt.manual_seed(0)
@@ -254,3 +255,19 @@ def test_torchvision_exports_load_and_match(name, tmp_path):
         want = net(x).numpy()
     with mt.no_grad():
         assert_rel_close(mt.onnx.load(path)(mt.tensor(x.numpy())).numpy(), want)
+
+
+def test_unpooling_graph_gives_the_same_input_gradient(tmp_path):
+    """SegNet's MaxPool indices -> Mod -> ScatterElements chain, imported, backpropagates as
+    the original max_unpool2d does."""
+    build, shape, _ = SMALL["SegNet"]
+    mt.manual_seed(0)
+    model = lively(build())
+    x = mt.randn(2, *shape)
+    loaded = _load_matches(model, x, tmp_path / "segnet.onnx")
+    grads = []
+    for net in (model, loaded):
+        xg = x.detach().requires_grad_()
+        (net(xg) ** 2).mean().backward()
+        grads.append(xg.grad.numpy())
+    assert_rel_close(grads[1], grads[0])

@@ -131,9 +131,63 @@ def _pool_args(name, a, x):
 def max_pool(m, a, x):
     kernel, strides, pads, dilations, ceil = _pool_args("MaxPool", a, x)
     sym = _pads_2d("MaxPool", pads)
+    shape, top, left = x.shape, 0, 0
     if sym is None or any(p > k // 2 for p, k in zip(sym, kernel)):
-        x, sym = _padded(x, pads, -np.inf), (0, 0)
-    return [F.max_pool2d(x, kernel, strides, sym, dilations, ceil)]
+        x, sym, (top, left) = _padded(x, pads, -np.inf), (0, 0), pads[:2]
+    if a["_outputs"] == 1:
+        return [F.max_pool2d(x, kernel, strides, sym, dilations, ceil)]
+    if a.get("storage_order", 0):
+        raise ValueError("onnx.load: MaxPool indices in column-major order are not supported")
+    y, plane = F.max_pool2d(x, kernel, strides, sym, dilations, ceil, return_indices=True)
+    # this package's per-plane h * W + w (of the padded input) as ONNX's flat index over the
+    # whole unpadded (N, C, H, W) tensor
+    row, col = np.divmod(np.asarray(plane.data), x.shape[3])
+    n, c, h, w = shape
+    base = (np.arange(n * c, dtype=np.int64) * h * w).reshape(n, c, 1, 1)
+    return [y, Tensor((row - top) * w + col - left + base)]
+
+
+@op("Mod")
+def mod(m, a, x, y):
+    left, right = (np.asarray(v.data if isinstance(v, Tensor) else v) for v in (x, y))
+    if left.dtype.kind == "f" and not _static(x, y):
+        raise ValueError("onnx.load: Mod of float tensors is not supported")
+    out = np.fmod(left, right) if a.get("fmod", 0) else np.mod(left, right)
+    return [out if _static(x, y) else Tensor(out)]
+
+
+@op("ConstantOfShape")
+def constant_of_shape(m, a, shape):
+    value = np.asarray(a.get("value", np.zeros(1, np.float32)))
+    return [np.full(_ints(shape), value.reshape(-1)[0], dtype=value.dtype)]
+
+
+@op("ScatterElements")
+def scatter_elements(m, a, data, indices, updates):
+    """data with updates written (reduction "none") or added ("add") at indices along axis;
+    differentiable in updates and data, by a scatter-add of the flat positions."""
+    from ..ops.graph import index_add
+    reduction = a.get("reduction", "none")
+    if reduction not in ("none", "add"):
+        raise ValueError(f"onnx.load: ScatterElements reduction {reduction!r} is not supported")
+    index = np.asarray(indices.data if isinstance(indices, Tensor) else indices, np.int64)
+    shape, axis = tuple(np.shape(data)), a.get("axis", 0) % len(np.shape(data))
+    coords = list(np.indices(index.shape))
+    coords[axis] = np.where(index < 0, index + shape[axis], index)
+    flat = np.ravel_multi_index(tuple(coords), shape).reshape(-1)
+    updates = _t(updates)
+    if reduction == "none" and np.unique(flat).size != flat.size:
+        raise ValueError("onnx.load: ScatterElements with repeated indices and reduction "
+                         "'none' (the written value is unspecified) is not supported")
+    scattered = index_add(updates.reshape(-1), flat, int(np.prod(shape))).reshape(shape)
+    if _static(data) and not np.any(data):
+        return [scattered]
+    base = _t(data, updates)
+    if reduction == "none":
+        keep = np.ones(int(np.prod(shape)), updates.dtype)
+        keep[flat] = 0
+        base = base * Tensor(keep.reshape(shape))
+    return [base + scattered]
 
 
 @op("AveragePool")
