@@ -20,5 +20,6 @@ setup(
         "safetensors": ["safetensors"],
         "plot": ["matplotlib>=3.5"],
         "distributed": ["mpi4py>=3.1", "mpich"],
+        "onnx": ["onnx>=1.14", "onnxruntime>=1.16"],
     },
 )

@@ -7,7 +7,8 @@
 - ``plot ...``: training curves, filters, feature maps, receptive fields (needs matplotlib);
 - ``exercises init|check DIR``: the gradient-checking exercises;
 - ``nas [options]``: neural architecture search (REINFORCE controller or random search);
-- ``compress CKPT [options]``: prune, weight-share and Huffman-code a checkpoint (``.mtc``).
+- ``compress CKPT [options]``: prune, weight-share and Huffman-code a checkpoint (``.mtc``);
+- ``export CKPT --out FILE.onnx [--input C H W]``: a checkpoint's model as an ONNX file.
 
 ``python -m minitorch_cnn COMMAND --help`` shows a command's options and their defaults;
 ``--version`` prints the version.
@@ -20,7 +21,7 @@ COMMANDS = {
     "train": "minitorch_cnn.train", "evaluate": "minitorch_cnn.evaluate",
     "summary": "minitorch_cnn.summary", "plot": "minitorch_cnn.viz",
     "exercises": "minitorch_cnn.exercises.__main__", "nas": "minitorch_cnn.nas.command",
-    "compress": "minitorch_cnn.compress.command",
+    "compress": "minitorch_cnn.compress.command", "export": "minitorch_cnn.onnx.command",
 }
 WITH_COMMAND_NAME = ("train",)  # train.main also takes argv with or without "train"
 

@@ -15,6 +15,9 @@ EVALUATE_RANGES = {"limit": cli.at_least(0), "batch_size": cli.at_least(1)}
 
 def evaluate(args):
     cli.check_ranges(args, EVALUATE_RANGES)
+    if args.checkpoint.endswith(".onnx"):  # an exported graph, imported by mt.onnx.load
+        from .onnx.command import evaluate_onnx
+        return evaluate_onnx(args, build_data, run_epoch)
     ckpt = mt.load(args.checkpoint)
     is_checkpoint = "model" in ckpt and isinstance(ckpt["model"], dict)
     saved = (ckpt.get("args") if is_checkpoint
@@ -46,7 +49,7 @@ def evaluate_parser():
                                 description="Top-1 and top-5 accuracy of a checkpoint on the "
                                             "test split of its dataset.",
                                 formatter_class=cli.DefaultsHelpFormatter)
-    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint, or an .onnx file")
     p.add_argument("--model", help="only for a file without a stored model (older ones); "
                                    "one that contradicts the stored model is refused")
     p.add_argument("--dataset", nargs="+", metavar="NAME [DIR]",

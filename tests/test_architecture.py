@@ -41,9 +41,11 @@ LAYERS = {
     "minitorch_cnn.optim": 9, "minitorch_cnn.data": 9, "minitorch_cnn.distributions": 9,
     "minitorch_cnn.models": 11,
     "minitorch_cnn.summary": 12, "minitorch_cnn.nas": 12, "minitorch_cnn.compress": 12,
+    "minitorch_cnn.onnx": 12,
     "minitorch_cnn.train": 13, "minitorch_cnn.viz": 13, "minitorch_cnn.exercises": 13,
     "minitorch_cnn.nas.command": 13, "minitorch_cnn.train_distributed": 13,
     "minitorch_cnn.compress.command": 13, "minitorch_cnn.cli": 13, "minitorch_cnn.evaluate": 13,
+    "minitorch_cnn.onnx.command": 13,
     "minitorch_cnn.__main__": 13,
 }
 COMMANDS = 13
