@@ -69,7 +69,7 @@ class LRNWithinFn(Function):
         return gx.astype(x.dtype, copy=False), None, None, None, None
 
 
-def local_response_norm(x, size=5, alpha=1e-4, beta=0.75, k=2.0, mode="across_channels"):
+def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0, mode="across_channels"):
     """Local response normalization, as in AlexNet (Krizhevsky et al. 2012, sec. 3.3) and
     GoogLeNet.
 
@@ -92,9 +92,9 @@ def local_response_norm(x, size=5, alpha=1e-4, beta=0.75, k=2.0, mode="across_ch
 
     with k = 2, n = 5, alpha_paper = 1e-4, beta = 0.75. So ``alpha = n * alpha_paper``
     (5e-4 for the paper's numbers) reproduces the paper exactly, and Caffe's and torchvision's
-    AlexNet prototxt value alpha = 1e-4 means alpha_paper = 2e-5. Our defaults are the paper's
-    k, n, beta with the convention's alpha = 1e-4 (note ``nn.LocalResponseNorm`` keeps
-    PyTorch's default k = 1).
+    AlexNet prototxt value alpha = 1e-4 means alpha_paper = 2e-5. The defaults are PyTorch's
+    (``size`` required, alpha = 1e-4, beta = 0.75, k = 1), the same as ``nn.LocalResponseNorm``;
+    the paper's k = 2 is an explicit argument (the AlexNet and ZFNet models pass it).
 
     The backward is the analytic one (Chainer, Caffe)::
 
