@@ -3,6 +3,8 @@
 Operators and methods call the differentiable ops of ``ops/``; the functions at the end
 (``cat``, ``stack``, ``where`` ...) are re-exported as ``minitorch_cnn.cat`` and so on.
 """
+import math
+
 import numpy as np
 
 from . import autograd, backend
@@ -332,7 +334,9 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         start, end = start_dim % self.ndim, end_dim % self.ndim
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+        # the merged size spelled out, not -1: a zero-size tensor has no -1 to infer
+        merged = math.prod(self.shape[start:end + 1])
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
     def squeeze(self, dim=None):
         if dim is None:

@@ -69,7 +69,7 @@ class LocalConv2dFn(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         n, o, out_h, out_w = gy.shape
-        gy_l = xp.ascontiguousarray(gy.reshape(n, o, -1).transpose(2, 0, 1))  # (L, n, o)
+        gy_l = xp.ascontiguousarray(gy.reshape(n, o, out_h * out_w).transpose(2, 0, 1))  # L,n,o
         gx = xp.empty(x.shape, gy.dtype) if need_x else None
         gw = None
         patches = _Patches(x, ctx.args, ctx.device)

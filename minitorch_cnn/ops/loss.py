@@ -1,10 +1,13 @@
-"""Losses: cross_entropy and nll_loss on class indices (per sample or per pixel), mse_loss,
-l1_loss, binary_cross_entropy and binary_cross_entropy_with_logits.
+"""Losses: cross_entropy (on class indices, per sample or per pixel, or on class
+probabilities), nll_loss on class indices, mse_loss, l1_loss, binary_cross_entropy and
+binary_cross_entropy_with_logits.
 
 Each is one ``Function`` whose backward is the analytic gradient, never a graph of small ops:
 cross entropy's backward is softmax minus the one-hot target, weighted, in one pass over the
 logits. ``reduction`` is "mean" (the default), "sum" or "none" (the per-element losses).
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -28,8 +31,7 @@ def _class_targets(name, x, target, weight, ignore_index):
     xp = array_module(x)
     if not hasattr(target, "dtype") or target.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected a target of integer class indices, got "
-                        f"{getattr(target, 'dtype', type(target).__name__)} (class "
-                        f"probabilities as targets are not supported)")
+                        f"{getattr(target, 'dtype', type(target).__name__)}")
     if x.ndim == 0:
         raise ValueError(f"{name}: expected an input of shape (N, C) or (N, C, d1, ...), got "
                          f"a scalar")
@@ -38,7 +40,7 @@ def _class_targets(name, x, target, weight, ignore_index):
         raise ValueError(f"{name}: expected a target of shape {expected} for an input of shape "
                          f"{x.shape}, got {target.shape}")
     c = x.shape[0 if x.ndim == 1 else 1]
-    x3 = x.reshape(1 if x.ndim == 1 else x.shape[0], c, -1)
+    x3 = x.reshape(1 if x.ndim == 1 else x.shape[0], c, math.prod(x.shape[2:]))  # N may be 0
     target = target.reshape(x3.shape[0], x3.shape[2])
     valid = target != ignore_index
     t = xp.where(valid, target, 0).astype(np.int64, copy=False)  # any int dtype, no overflow
@@ -76,11 +78,19 @@ def _reduce_class(loss, wt, reduction, shape):
         return loss.sum() / total, total
 
 
-def _upstream_class(gy, reduction, total, shape2):
-    """The incoming gradient of each (N, S) element's loss."""
+def _upstream_class(gy, reduction, total, valid):
+    """The incoming gradient of each (N, S) element's loss. A mean over a total weight of 0
+    (every target ignored, or an empty batch) has a nan forward, as PyTorch, and gives the
+    ignored elements a gradient of 0, not 0 * inf = nan (PyTorch's; non-ignored elements of
+    weight 0 still get nan there, as in PyTorch)."""
     if reduction == "none":
-        return gy.reshape(shape2)
-    return gy / total if reduction == "mean" else gy
+        return gy.reshape(valid.shape)
+    if reduction == "sum":
+        return gy
+    if total:
+        return gy / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return array_module(valid).where(valid, gy / total, 0)
 
 
 class CrossEntropyFn(Function):
@@ -122,7 +132,7 @@ class CrossEntropyFn(Function):
     def backward(ctx, gy):
         e, s, idx, wt, valid = ctx.saved_tensors
         eps, c, w = ctx.eps, e.shape[1], ctx.weight
-        g = _upstream_class(gy, ctx.reduction, ctx.total, idx.shape)
+        g = _upstream_class(gy, ctx.reduction, ctx.total, valid)
         # d(-log p_k)/dx_c = p_c - [c == k], p = e / s; the target term has weight a,
         # smoothing's class-k term eps/C w_k g (w_k = 1 without class weights)
         a = wt * ((1 - eps) * g)
@@ -136,23 +146,79 @@ class CrossEntropyFn(Function):
         return gx.reshape(ctx.shape), None, None
 
 
+class CrossEntropyProbsFn(Function):
+    """Cross entropy against class probabilities (soft targets), PyTorch's definition::
+
+        l_i = -sum_c w_c q_{i,c} log p_{i,c},   q = (1 - eps) target + eps / C
+
+    over the class axis (1, or 0 for an unbatched (C,) input); "mean" divides by the number of
+    elements l_i (not by the weights, unlike class-index targets)."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, reduction="mean", label_smoothing=0.0):
+        name = "cross_entropy"
+        if target.shape != x.shape:
+            raise ValueError(f"{name}: expected class probabilities of the input's shape "
+                             f"{x.shape}, got {target.shape}")
+        if x.ndim == 0:
+            raise ValueError(f"{name}: expected an input of shape (N, C) or (N, C, d1, ...), "
+                             f"got a scalar")
+        xp, axis = array_module(x), 0 if x.ndim == 1 else 1
+        c = x.shape[axis]
+        wshape = [1] * x.ndim
+        wshape[axis] = c
+        if weight is not None:
+            weight = xp.asarray(weight, dtype=x.dtype)
+            if weight.shape != (c,):
+                raise ValueError(f"{name}: expected a class weight of shape ({c},), got "
+                                 f"{weight.shape}")
+            weight = weight.reshape(wshape)
+        eps = label_smoothing
+        q = target * (1 - eps) + eps / c if eps else target
+        wq = q if weight is None else q * weight
+        if x.size:
+            logp = x - x.max(axis=axis, keepdims=True)
+            logp -= xp.log(xp.exp(logp).sum(axis=axis, keepdims=True))
+        else:
+            logp = xp.empty_like(x)
+        loss = -(wq * logp).sum(axis=axis)
+        ctx.save_for_backward(logp, wq)
+        ctx.weight, ctx.axis, ctx.eps, ctx.reduction = weight, axis, eps, reduction
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, gy):
+        logp, wq = ctx.saved_tensors
+        xp, axis = array_module(logp), ctx.axis
+        size = logp.size // max(logp.shape[axis], 1)
+        g = xp.expand_dims(_upstream(gy, ctx.reduction, size), axis) \
+            if ctx.reduction == "none" else _upstream(gy, ctx.reduction, size)
+        gx = gt = None
+        if ctx.needs_input_grad[0]:  # d/dx_j -sum_c wq_c log p_c = p_j sum_c wq_c - wq_j
+            gx = g * (xp.exp(logp) * wq.sum(axis=axis, keepdims=True) - wq)
+        if ctx.needs_input_grad[1]:  # d/dt_c = -(1 - eps) w_c log p_c
+            w = 1.0 - ctx.eps if ctx.weight is None else (1.0 - ctx.eps) * ctx.weight
+            gt = g * (-w * logp)
+        return gx, gt, None
+
+
 class NLLLossFn(Function):
     """loss_i = -w_t x_{i,t} on log-probabilities x."""
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index=-100, reduction="mean"):
-        x3, t, _, wt, _ = _class_targets("nll_loss", x, target, weight, ignore_index)
+        x3, t, valid, wt, _ = _class_targets("nll_loss", x, target, weight, ignore_index)
         idx = _flat_index(t, x3.shape[1])
         loss = -wt * x3.reshape(-1)[idx]  # (a copy of x first if it is not contiguous)
         out, total = _reduce_class(loss, wt, reduction, target.shape)
-        ctx.save_for_backward(idx, wt)
+        ctx.save_for_backward(idx, wt, valid)
         ctx.reduction, ctx.total, ctx.shape3, ctx.shape = reduction, total, x3.shape, x.shape
         return out
 
     @staticmethod
     def backward(ctx, gy):
-        idx, wt = ctx.saved_tensors
-        g = _upstream_class(gy, ctx.reduction, ctx.total, idx.shape)
+        idx, wt, valid = ctx.saved_tensors
+        g = _upstream_class(gy, ctx.reduction, ctx.total, valid)
         gx = array_module(wt).zeros(ctx.shape3, dtype=wt.dtype)
         gx.reshape(-1)[idx] = -wt * g
         return gx.reshape(ctx.shape), None, None
@@ -185,11 +251,16 @@ def _as_weight(name, w, x, what="weight"):
 def _reduce(loss, reduction):
     if reduction == "none":
         return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):  # the mean of nothing: nan
+        return loss.sum() / loss.size
 
 
 def _upstream(gy, reduction, size):
-    return gy / size if reduction == "mean" else gy
+    if reduction != "mean":
+        return gy
+    return gy / size if size else gy * 0  # no elements: an empty gradient, no 1/0
 
 
 class MSELossFn(Function):
@@ -270,7 +341,7 @@ class BinaryCrossEntropyWithLogitsFn(Function):
         weight = _as_weight(name, weight, x)
         pos_weight = _as_weight(name, pos_weight, x, "pos_weight")
         # softplus(-x) = log(1 + e^-|x|) - min(x, 0): the exponent is <= 0, no overflow
-        sp = xp.abs(x)
+        sp = xp.abs(x, out=xp.empty_like(x))  # (out=: an array, not a scalar, for 0-d)
         xp.negative(sp, out=sp)
         xp.exp(sp, out=sp)
         xp.log1p(sp, out=sp)
@@ -302,7 +373,10 @@ class BinaryCrossEntropyWithLogitsFn(Function):
 # --- the public functions (re-exported by nn.functional) --------------------------------------
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
-    """Cross entropy of logits ``input`` against class indices ``target``.
+    """Cross entropy of logits ``input`` against class indices ``target``, or against class
+    probabilities (soft labels, as mixup and distillation use: a float ``target`` of the
+    input's shape, see ``CrossEntropyProbsFn``; then ``ignore_index`` does not apply and "mean"
+    divides by the number of elements, as PyTorch).
 
     Shapes: input (N, C) with target (N,), or per pixel (segmentation) input (N, C, d1, ...)
     with target (N, d1, ...); or an unbatched (C,) with a 0-d target. With log p = log_softmax
@@ -323,6 +397,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got "
                          f"{label_smoothing}")
+    if getattr(target, "dtype", None) is not None and target.dtype.kind == "f":
+        return CrossEntropyProbsFn.apply(input, target, weight, reduction=reduction,
+                                         label_smoothing=float(label_smoothing))
     return CrossEntropyFn.apply(input, target, weight, ignore_index=ignore_index,
                               reduction=reduction, label_smoothing=float(label_smoothing))
 

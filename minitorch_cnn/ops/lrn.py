@@ -3,6 +3,8 @@
 The across-channel mode runs on the ``lrn_fwd`` / ``lrn_bwd`` kernels (a running window sum over
 the channels); the within-channel mode is a separable box sum in NumPy/CuPy.
 """
+import math
+
 from .. import kernels
 from ..autograd import Function
 from ..backend import xp as array_module
@@ -21,7 +23,7 @@ def _neg_pow(s, beta):
 class LRNAcrossFn(Function):
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
-        x3 = array_module(x).ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+        x3 = array_module(x).ascontiguousarray(x).reshape(*x.shape[:2], math.prod(x.shape[2:]))
         y, scale = kernels.get("lrn_fwd", ctx.device)(x3, size, alpha, beta, k)
         ctx.save_for_backward(x3, y, scale)
         ctx.params = size, alpha, beta
