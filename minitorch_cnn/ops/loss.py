@@ -31,7 +31,9 @@ def _class_targets(name, x, target, weight, ignore_index):
     xp = array_module(x)
     if not hasattr(target, "dtype") or target.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected a target of integer class indices, got "
-                        f"{getattr(target, 'dtype', type(target).__name__)}")
+                        f"{getattr(target, 'dtype', type(target).__name__)} of shape "
+                        f"{getattr(target, 'shape', '?')} (class probabilities as targets must "
+                        f"have the input's shape {x.shape})")
     if x.ndim == 0:
         raise ValueError(f"{name}: expected an input of shape (N, C) or (N, C, d1, ...), got "
                          f"a scalar")
@@ -397,7 +399,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got "
                          f"{label_smoothing}")
-    if getattr(target, "dtype", None) is not None and target.dtype.kind == "f":
+    if getattr(target, "dtype", None) is not None and target.dtype.kind == "f" \
+            and tuple(target.shape) == tuple(input.shape):
         return CrossEntropyProbsFn.apply(input, target, weight, reduction=reduction,
                                          label_smoothing=float(label_smoothing))
     return CrossEntropyFn.apply(input, target, weight, ignore_index=ignore_index,
