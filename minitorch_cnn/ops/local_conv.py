@@ -85,6 +85,8 @@ class LocalConv2dFn(Function):
                 gcol = xp.matmul(gy_c, w, out=patches.buffer(hi - lo))
                 gx[lo:hi] = kernels.get("local_unfold_bwd", ctx.device)(
                     gcol, x.shape[1], *x.shape[2:], *ctx.args)
+        if need_w and gw is None:  # an empty batch: no chunks, a zero gradient
+            gw = xp.zeros(ctx.w_shape, gy.dtype)
         gw = None if gw is None else gw.reshape(ctx.w_shape)
         return gx, gw, gy.sum(axis=0) if need_b else None
 
