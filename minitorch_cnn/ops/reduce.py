@@ -19,6 +19,8 @@ def normalize_axis(axis, ndim, op="reduction"):
         if not -ndim <= a < max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
         out.append(a % max(ndim, 1))
+    if ndim == 0:  # dim 0 (or -1) of a 0-d tensor, as PyTorch: the one element, nothing to reduce
+        return ()
     return tuple(sorted(set(out)))
 
 
