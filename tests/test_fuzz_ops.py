@@ -178,7 +178,7 @@ def test_shape_ops(shape, data, seed):
     elif op == "expand":
         lead = data.draw(st.lists(st.integers(0, 3), max_size=2))
         target = [*lead, *(data.draw(st.integers(0, 3)) if n == 1 else n for n in shape)]
-        ours = theirs = (lambda x: x.expand(*target))
+        ours = theirs = (lambda x: x.expand(tuple(target)))
     elif op == "getitem":
         assume(ndim > 0)
         lo = data.draw(st.integers(-4, 4))
@@ -225,7 +225,7 @@ def test_broadcasting_arithmetic(shapes, op, seed):
     if op in BINARY:
         ours = theirs = BINARY[op]
     elif op == "where":
-        cond = np.random.default_rng(seed).random(shapes.result_shape) < 0.5
+        cond = np.asarray(np.random.default_rng(seed).random(shapes.result_shape) < 0.5)
         compare(torch, lambda c, a, b: mt.where(c, a, b), lambda c, a, b: torch.where(c, a, b),
                 [cond, a, b], seed=seed)
         return

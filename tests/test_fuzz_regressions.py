@@ -73,3 +73,12 @@ def test_flatten_of_an_empty_tensor(torch):
     """shape (0, 0): flatten reshaped to (-1, 0), which has no size to infer."""
     compare(torch, lambda x: x.flatten(0, 0), lambda x: x.flatten(0, 0), [np.zeros((0, 0))])
     assert mt.zeros(0, 3, 4).flatten(1).shape == (0, 12)
+
+
+def test_depthwise_conv_backward_with_a_tap_outside_every_window(torch, TF):
+    """groups == C (the depthwise kernels), k=(1, 3), stride (1, 2), dilation (1, 3), padding
+    (0, 2), width 3: tap 0 reaches no output column, but its empty strided slice wrapped around
+    the row, so the input gradient got a value read past gy at x[..., 0]."""
+    def run(f):
+        return lambda x, w: f(x, w, None, (1, 2), (0, 2), (1, 3), 2)
+    compare(torch, run(F.conv2d), run(TF.conv2d), [values(0, 1, 2, 1, 3), values(1, 2, 1, 1, 3)])
