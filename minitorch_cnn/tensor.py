@@ -3,6 +3,7 @@
 Operators and methods call the tensor ops of ``ops/`` (the first tier: ``ops/__init__.py``);
 the free functions (``mt.cat``, ``mt.where`` ...) live in ``ops/functions.py``.
 """
+import math
 import operator
 
 import numpy as np
@@ -322,7 +323,9 @@ class Tensor(TorchMethods):
         if self.ndim == 0:
             return self.reshape(1)
         start, end = start_dim % self.ndim, end_dim % self.ndim
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+        # the merged size spelled out, not -1: a zero-size tensor has no -1 to infer
+        merged = math.prod(self.shape[start:end + 1])
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
     def squeeze(self, dim=None):
         if dim is None:

@@ -13,6 +13,19 @@ import pytest  # noqa: E402
 
 import minitorch_cnn as mt  # noqa: E402
 
+# Hypothesis profiles (the differential fuzzing against PyTorch, tests/test_fuzz_*.py): "ci",
+# the default, a bounded 25 examples per test; ``pytest --hypothesis-profile=long`` thousands.
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # the test extra is not installed: the fuzz suites skip themselves
+    pass
+else:
+    _relaxed = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                          HealthCheck.filter_too_much])
+    settings.register_profile("ci", max_examples=25, derandomize=True, **_relaxed)
+    settings.register_profile("long", max_examples=2000, **_relaxed)
+    settings.load_profile("ci")
+
 DEVICES = ["cpu"] + (["cuda"] if mt.cuda.is_available() else [])
 
 

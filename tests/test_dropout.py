@@ -76,8 +76,8 @@ def test_float32_mask(rng):
 
 def test_bad_p_and_shapes(rng):
     x = make(rng, 2, 3, 4, 4)
-    for p in (-0.1, 1.0, 1.5):
-        with pytest.raises(ValueError, match=rf"dropout: .* must lie in \[0, 1\), got {p}"):
+    for p in (-0.1, 1.0001, 1.5):
+        with pytest.raises(ValueError, match=rf"dropout: .* must lie in \[0, 1\], got {p}"):
             F.dropout(x, p)
         with pytest.raises(ValueError, match="dropout2d: dropout probability"):
             F.dropout2d(x, p)
@@ -97,3 +97,15 @@ def test_modules_respect_training_mode(rng):
     assert (model(x).numpy() == 0).any()
     assert repr(nn.Dropout(0.3)) == "Dropout(p=0.3, inplace=False)"
     assert repr(nn.Dropout2d()) == "Dropout2d(p=0.5, inplace=False)"
+
+
+@pytest.mark.parametrize("fn", [F.dropout, F.dropout2d, lambda x, p: nn.Dropout(p)(x),
+                                lambda x, p: nn.Dropout2d(p)(x)])
+def test_p_one_gives_zeros_in_training(rng, fn):
+    """p = 1 drops everything: zeros and zero gradients in training (PyTorch's), no 1/0."""
+    x = make(rng, 2, 3, 4, 4)
+    y = fn(x, 1.0)
+    y.sum().backward()
+    assert not y.numpy().any() and not x.grad.numpy().any()
+    assert np.isfinite(x.grad.numpy()).all()
+    assert F.dropout(x, 1.0, training=False) is x

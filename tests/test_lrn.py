@@ -105,13 +105,13 @@ def test_module_defaults_and_repr(rng):
 def test_bad_input(rng):
     x = make(rng, 1, 4, 3, 3)
     with pytest.raises(ValueError, match="local_response_norm.*mode"):
-        F.local_response_norm(x, mode="across")
+        F.local_response_norm(x, 5, mode="across")
     with pytest.raises(ValueError, match="local_response_norm.*size"):
         F.local_response_norm(x, size=0)
     with pytest.raises(ValueError, match="within_channel.*odd.*4"):
         F.local_response_norm(x, size=4, mode="within_channel")
     with pytest.raises(ValueError, match=r"local_response_norm.*\(4, 3\)"):
-        F.local_response_norm(make(rng, 4, 3))
+        F.local_response_norm(make(rng, 4, 3), 5)
 
 
 @pytest.mark.oracle

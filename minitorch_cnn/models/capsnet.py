@@ -1,6 +1,8 @@
 """CapsNet (Sabour, Frosst & Hinton, "Dynamic routing between capsules", NIPS 2017)."""
 from collections import namedtuple
 
+import numpy as np
+
 from .. import nn
 from ..backend import xp as array_module
 from ..nn import functional as F
@@ -100,7 +102,8 @@ class CapsNet(nn.Module):
         xp = array_module(capsules.data)
         mask = xp.zeros(capsules.shape[:2] + (1,), dtype=capsules.dtype)
         mask[xp.arange(len(index)), index] = 1
-        return self.decoder((capsules * mask).reshape(capsules.shape[0], -1))
+        n, j, d = capsules.shape
+        return self.decoder((capsules * mask).reshape(n, j * d))
 
     def class_scores(self, output):
         """The class scores of an output: the capsules' lengths."""
@@ -124,6 +127,6 @@ def unit_range(images):
     image to 0): the pixel intensities the decoder reconstructs."""
     x = images.data if isinstance(images, Tensor) else images
     xp = array_module(x)
-    flat = x.reshape(x.shape[0], -1)
+    flat = x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
     lo, hi = flat.min(axis=1, keepdims=True), flat.max(axis=1, keepdims=True)
     return ((flat - lo) / xp.where(hi > lo, hi - lo, 1)).reshape(x.shape)

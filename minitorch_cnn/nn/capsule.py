@@ -31,7 +31,8 @@ class PrimaryCapsules(Module):
         y = self.conv(x)
         n, _, h, w = y.shape
         caps = y.reshape(n, self.capsule_channels, self.capsule_dim, h * w)
-        return F.squash(caps.permute(0, 1, 3, 2).reshape(n, -1, self.capsule_dim), dim=-1)
+        return F.squash(caps.permute(0, 1, 3, 2).reshape(n, self.capsule_channels * h * w,
+                                                         self.capsule_dim), dim=-1)
 
     def extra_repr(self):
         return f"capsule_channels={self.capsule_channels}, capsule_dim={self.capsule_dim}"

@@ -18,8 +18,9 @@ from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_nor
 from ..ops.activation import channel_shuffle, elu, leaky_relu, log_softmax  # noqa: F401
 from ..ops.activation import relu, relu6, sigmoid, softmax, tanh  # noqa: F401
 from ..ops.dropout import dropout, dropout2d  # noqa: F401
-from ..ops.loss import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
-from ..ops.loss import cross_entropy, l1_loss, mse_loss, nll_loss  # noqa: F401
+from ..ops.loss import cross_entropy, nll_loss  # noqa: F401
+from ..ops.loss_elementwise import binary_cross_entropy, l1_loss, mse_loss  # noqa: F401
+from ..ops.loss_elementwise import binary_cross_entropy_with_logits  # noqa: F401
 # --- graphs ---
 from ..ops.graph import index_add  # noqa: F401
 # --- recurrent and embedding ---

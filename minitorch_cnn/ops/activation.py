@@ -11,6 +11,8 @@ data-dependent branches mispredict on random signs: 10-30x slower than arithmeti
 always a new array: the autograd here has no version counters to catch an overwritten input that
 another op saved for its backward, so writing over the input would be unsafe.
 """
+import math
+
 import numpy as np
 
 from .. import kernels
@@ -22,7 +24,8 @@ _KERNEL_DTYPES = (np.float32, np.float64)  # the kernels' types; others (float16
 
 
 def _contiguous(a):
-    return array_module(a).ascontiguousarray(a)
+    # (ascontiguousarray makes a 0-d array 1-d: the shape is put back)
+    return array_module(a).ascontiguousarray(a).reshape(a.shape)
 
 
 class ReLUFn(Function):
@@ -66,7 +69,8 @@ class ELUFn(Function):
     @staticmethod
     def forward(ctx, x, alpha=1.0):
         xp = array_module(x)
-        y = xp.minimum(x, 0)  # expm1 of min(x, 0): accurate near 0, no overflow for x >> 0
+        # expm1 of min(x, 0): accurate near 0, no overflow for x >> 0 (out=: an array for 0-d)
+        y = xp.minimum(x, 0, out=xp.empty_like(x))
         xp.expm1(y, out=y)
         y *= alpha
         y += xp.maximum(x, 0)
@@ -78,7 +82,7 @@ class ELUFn(Function):
     def backward(ctx, gy):
         x, y = ctx.saved_tensors
         # d/dx alpha (e^x - 1) = alpha e^x = y + alpha for x <= 0 (at 0 as PyTorch), else 1
-        slope = array_module(y).minimum(y, 0)
+        slope = array_module(y).minimum(y, 0, out=array_module(y).empty_like(y))
         slope += ctx.alpha
         slope *= x <= 0
         slope += x > 0
@@ -103,7 +107,7 @@ class SigmoidFn(Function):
     @staticmethod
     def forward(ctx, x):
         xp = array_module(x)
-        y = xp.negative(x)
+        y = xp.negative(x, out=xp.empty_like(x))  # (out=: an array, not a scalar, for 0-d)
         with np.errstate(over="ignore"):  # exp(-x) = inf for x << 0 gives y = 0, as it should
             xp.exp(y, out=y)
         y += 1
@@ -114,7 +118,7 @@ class SigmoidFn(Function):
     @staticmethod
     def backward(ctx, gy):
         y, = ctx.saved_tensors
-        gx = 1 - y
+        gx = array_module(y).subtract(1, y, out=array_module(y).empty_like(y))
         gx *= y
         gx *= gy
         return gx
@@ -130,7 +134,7 @@ class TanhFn(Function):
     @staticmethod
     def backward(ctx, gy):
         y, = ctx.saved_tensors
-        gx = y * y
+        gx = array_module(y).multiply(y, y, out=array_module(y).empty_like(y))
         array_module(y).subtract(1, gx, out=gx)
         gx *= gy
         return gx
@@ -140,11 +144,14 @@ class SoftmaxFn(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = array_module(x)
+        ctx.dim = dim
+        if x.size == 0:  # nothing to normalise (max() of an empty axis has no value)
+            ctx.save_for_backward(x)
+            return x.copy()
         y = x - x.max(axis=dim, keepdims=True)  # the largest exponent is 0: no overflow
         xp.exp(y, out=y)
         y /= y.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(y)
-        ctx.dim = dim
         return y
 
     @staticmethod
@@ -160,10 +167,13 @@ class LogSoftmaxFn(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = array_module(x)
+        ctx.dim = dim
+        if x.size == 0:
+            ctx.save_for_backward(x)
+            return x.copy()
         y = x - x.max(axis=dim, keepdims=True)
         y -= xp.log(xp.exp(y).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
-        ctx.dim = dim
         return y
 
     @staticmethod
@@ -189,7 +199,8 @@ class ChannelShuffleFn(Function):
 
 def _shuffle(x, groups):
     n, c = x.shape[:2]
-    return x.reshape(n, groups, c // groups, -1).swapaxes(1, 2).reshape(x.shape)
+    return x.reshape(n, groups, c // groups, math.prod(x.shape[2:])).swapaxes(1, 2).reshape(
+        x.shape)
 
 
 # --- the public functions (re-exported by nn.functional) --------------------------------------
@@ -240,7 +251,10 @@ def softmax(x, dim=None):
     logits of any size (1e4, 1e30) give finite results. ``dim=None`` uses PyTorch's legacy rule
     (0 for 0-, 1- and 3-d inputs, else 1); pass it explicitly.
     """
-    return SoftmaxFn.apply(x, dim=_softmax_dim("softmax", x, dim))
+    dim = _softmax_dim("softmax", x, dim)
+    if x.ndim == 0:  # a 0-d input is one class: 1, as PyTorch
+        return SoftmaxFn.apply(x.reshape(1), dim=0).reshape(())
+    return SoftmaxFn.apply(x, dim=dim)
 
 
 def log_softmax(x, dim=None):
@@ -249,7 +263,10 @@ def log_softmax(x, dim=None):
     Computed directly, never as log(softmax(x)): stable for huge logits and exact for tiny
     probabilities (whose softmax would underflow to 0 and whose log would be -inf).
     """
-    return LogSoftmaxFn.apply(x, dim=_softmax_dim("log_softmax", x, dim))
+    dim = _softmax_dim("log_softmax", x, dim)
+    if x.ndim == 0:  # one class: 0, as PyTorch
+        return LogSoftmaxFn.apply(x.reshape(1), dim=0).reshape(())
+    return LogSoftmaxFn.apply(x, dim=dim)
 
 
 def channel_shuffle(x, groups):

@@ -20,9 +20,9 @@ def pair(value, name, op, minimum=0):
 
 
 def check_probability(op, p):
-    """A dropout probability in [0, 1) (p = 1 would drop everything and scale by 1/0)."""
-    if not 0 <= p < 1:
-        raise ValueError(f"{op}: dropout probability must lie in [0, 1), got {p}")
+    """A dropout probability in [0, 1] (p = 1 drops everything, as PyTorch's)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"{op}: dropout probability must lie in [0, 1], got {p}")
 
 
 def check_reduction(op, reduction):

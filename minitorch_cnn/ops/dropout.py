@@ -15,7 +15,7 @@ class DropoutFn(Function):
         draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float32
         # each unit is kept with probability 1 - p
         keep = generator(ctx.device).random(mask_shape, dtype=draw_dtype) >= p
-        mask = keep * x.dtype.type(1 / (1 - p))
+        mask = keep * x.dtype.type(1 / (1 - p) if p < 1 else 0)  # p = 1: all zero, as PyTorch
         ctx.save_for_backward(mask)
         return x * mask
 
@@ -41,8 +41,8 @@ def dropout(x, p=0.5, training=True, inplace=False):
     here E[mask * x] = x, so the test-time network is the plain one and needs no factor.
     A net trained one way gives the other's activations up to that constant factor.
 
-    ``p`` must lie in [0, 1). ``inplace`` is accepted for PyTorch's
-    signature; the result is always a new tensor.
+    ``p`` must lie in [0, 1]; p = 1 gives zeros in training (and zero gradients), as PyTorch.
+    ``inplace`` is accepted for PyTorch's signature; the result is always a new tensor.
     """
     check_probability("dropout", p)
     return _apply(x, p, training, x.shape)

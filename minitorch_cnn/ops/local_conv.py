@@ -69,7 +69,7 @@ class LocalConv2dFn(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         n, o, out_h, out_w = gy.shape
-        gy_l = xp.ascontiguousarray(gy.reshape(n, o, -1).transpose(2, 0, 1))  # (L, n, o)
+        gy_l = xp.ascontiguousarray(gy.reshape(n, o, out_h * out_w).transpose(2, 0, 1))  # L,n,o
         gx = xp.empty(x.shape, gy.dtype) if need_x else None
         gw = None
         patches = _Patches(x, ctx.args, ctx.device)
@@ -85,6 +85,8 @@ class LocalConv2dFn(Function):
                 gcol = xp.matmul(gy_c, w, out=patches.buffer(hi - lo))
                 gx[lo:hi] = kernels.get("local_unfold_bwd", ctx.device)(
                     gcol, x.shape[1], *x.shape[2:], *ctx.args)
+        if need_w and gw is None:  # an empty batch: no chunks, a zero gradient
+            gw = xp.zeros(ctx.w_shape, gy.dtype)
         gw = None if gw is None else gw.reshape(ctx.w_shape)
         return gx, gw, gy.sum(axis=0) if need_b else None
 

@@ -1,16 +1,18 @@
-"""Losses: cross_entropy and nll_loss on class indices (per sample or per pixel), mse_loss,
-l1_loss, binary_cross_entropy and binary_cross_entropy_with_logits.
+"""Classification losses: cross_entropy (on class indices, per sample or per pixel, or on
+class probabilities) and nll_loss on class indices (the element-wise losses: loss_elementwise).
 
 Each is one ``Function`` whose backward is the analytic gradient, never a graph of small ops:
 cross entropy's backward is softmax minus the one-hot target, weighted, in one pass over the
 logits. ``reduction`` is "mean" (the default), "sum" or "none" (the per-element losses).
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
 from ..backend import xp as array_module
 from .arguments import check_reduction
-from .broadcast import broadcast_shapes
+from .loss_elementwise import reduce_loss, reduced_grad
 
 # --- class-index losses -----------------------------------------------------------------------
 def _class_targets(name, x, target, weight, ignore_index):
@@ -21,8 +23,9 @@ def _class_targets(name, x, target, weight, ignore_index):
     xp = array_module(x)
     if not hasattr(target, "dtype") or target.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected a target of integer class indices, got "
-                        f"{getattr(target, 'dtype', type(target).__name__)} (class "
-                        f"probabilities as targets are not supported)")
+                        f"{getattr(target, 'dtype', type(target).__name__)} of shape "
+                        f"{getattr(target, 'shape', '?')} (class probabilities as targets must "
+                        f"have the input's shape {x.shape})")
     if x.ndim == 0:
         raise ValueError(f"{name}: expected an input of shape (N, C) or (N, C, d1, ...), got "
                          f"a scalar")
@@ -31,7 +34,7 @@ def _class_targets(name, x, target, weight, ignore_index):
         raise ValueError(f"{name}: expected a target of shape {expected} for an input of shape "
                          f"{x.shape}, got {target.shape}")
     c = x.shape[0 if x.ndim == 1 else 1]
-    x3 = x.reshape(1 if x.ndim == 1 else x.shape[0], c, -1)
+    x3 = x.reshape(1 if x.ndim == 1 else x.shape[0], c, math.prod(x.shape[2:]))  # N may be 0
     target = target.reshape(x3.shape[0], x3.shape[2])
     valid = target != ignore_index
     t = xp.where(valid, target, 0).astype(np.int64, copy=False)  # any int dtype, no overflow
@@ -69,11 +72,19 @@ def _reduce_class(loss, wt, reduction, shape):
         return loss.sum() / total, total
 
 
-def _upstream_class(gy, reduction, total, shape2):
-    """The incoming gradient of each (N, S) element's loss."""
+def _upstream_class(gy, reduction, total, valid):
+    """The incoming gradient of each (N, S) element's loss. A mean over a total weight of 0
+    (every target ignored, or an empty batch) has a nan forward, as PyTorch, and gives the
+    ignored elements a gradient of 0, not 0 * inf = nan (PyTorch's; non-ignored elements of
+    weight 0 still get nan there, as in PyTorch)."""
     if reduction == "none":
-        return gy.reshape(shape2)
-    return gy / total if reduction == "mean" else gy
+        return gy.reshape(valid.shape)
+    if reduction == "sum":
+        return gy
+    if total:
+        return gy / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return array_module(valid).where(valid, gy / total, 0)
 
 
 class CrossEntropyFn(Function):
@@ -115,7 +126,7 @@ class CrossEntropyFn(Function):
     def backward(ctx, gy):
         e, s, idx, wt, valid = ctx.saved_tensors
         eps, c, w = ctx.eps, e.shape[1], ctx.weight
-        g = _upstream_class(gy, ctx.reduction, ctx.total, idx.shape)
+        g = _upstream_class(gy, ctx.reduction, ctx.total, valid)
         # d(-log p_k)/dx_c = p_c - [c == k], p = e / s; the target term has weight a,
         # smoothing's class-k term eps/C w_k g (w_k = 1 without class weights)
         a = wt * ((1 - eps) * g)
@@ -129,173 +140,91 @@ class CrossEntropyFn(Function):
         return gx.reshape(ctx.shape), None, None
 
 
+class CrossEntropyProbsFn(Function):
+    """Cross entropy against class probabilities (soft targets), PyTorch's definition::
+
+        l_i = -sum_c w_c q_{i,c} log p_{i,c},   q = (1 - eps) target + eps / C
+
+    over the class axis (1, or 0 for an unbatched (C,) input); "mean" divides by the number of
+    elements l_i (not by the weights, unlike class-index targets)."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, reduction="mean", label_smoothing=0.0):
+        name = "cross_entropy"
+        if target.shape != x.shape:
+            raise ValueError(f"{name}: expected class probabilities of the input's shape "
+                             f"{x.shape}, got {target.shape}")
+        if x.ndim == 0:
+            raise ValueError(f"{name}: expected an input of shape (N, C) or (N, C, d1, ...), "
+                             f"got a scalar")
+        xp, axis = array_module(x), 0 if x.ndim == 1 else 1
+        c = x.shape[axis]
+        wshape = [1] * x.ndim
+        wshape[axis] = c
+        if weight is not None:
+            weight = xp.asarray(weight, dtype=x.dtype)
+            if weight.shape != (c,):
+                raise ValueError(f"{name}: expected a class weight of shape ({c},), got "
+                                 f"{weight.shape}")
+            weight = weight.reshape(wshape)
+        eps = label_smoothing
+        q = target * (1 - eps) + eps / c if eps else target
+        wq = q if weight is None else q * weight
+        if x.size:
+            logp = x - x.max(axis=axis, keepdims=True)
+            logp -= xp.log(xp.exp(logp).sum(axis=axis, keepdims=True))
+        else:
+            logp = xp.empty_like(x)
+        loss = -(wq * logp).sum(axis=axis)
+        ctx.save_for_backward(logp, wq)
+        ctx.weight, ctx.axis, ctx.eps, ctx.reduction = weight, axis, eps, reduction
+        return reduce_loss(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, gy):
+        logp, wq = ctx.saved_tensors
+        xp, axis = array_module(logp), ctx.axis
+        size = logp.size // max(logp.shape[axis], 1)
+        g = xp.expand_dims(reduced_grad(gy, ctx.reduction, size), axis) \
+            if ctx.reduction == "none" else reduced_grad(gy, ctx.reduction, size)
+        gx = gt = None
+        if ctx.needs_input_grad[0]:  # d/dx_j -sum_c wq_c log p_c = p_j sum_c wq_c - wq_j
+            gx = g * (xp.exp(logp) * wq.sum(axis=axis, keepdims=True) - wq)
+        if ctx.needs_input_grad[1]:  # d/dt_c = -(1 - eps) w_c log p_c
+            w = 1.0 - ctx.eps if ctx.weight is None else (1.0 - ctx.eps) * ctx.weight
+            gt = g * (-w * logp)
+        return gx, gt, None
+
+
 class NLLLossFn(Function):
     """loss_i = -w_t x_{i,t} on log-probabilities x."""
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index=-100, reduction="mean"):
-        x3, t, _, wt, _ = _class_targets("nll_loss", x, target, weight, ignore_index)
+        x3, t, valid, wt, _ = _class_targets("nll_loss", x, target, weight, ignore_index)
         idx = _flat_index(t, x3.shape[1])
         loss = -wt * x3.reshape(-1)[idx]  # (a copy of x first if it is not contiguous)
         out, total = _reduce_class(loss, wt, reduction, target.shape)
-        ctx.save_for_backward(idx, wt)
+        ctx.save_for_backward(idx, wt, valid)
         ctx.reduction, ctx.total, ctx.shape3, ctx.shape = reduction, total, x3.shape, x.shape
         return out
 
     @staticmethod
     def backward(ctx, gy):
-        idx, wt = ctx.saved_tensors
-        g = _upstream_class(gy, ctx.reduction, ctx.total, idx.shape)
+        idx, wt, valid = ctx.saved_tensors
+        g = _upstream_class(gy, ctx.reduction, ctx.total, valid)
         gx = array_module(wt).zeros(ctx.shape3, dtype=wt.dtype)
         gx.reshape(-1)[idx] = -wt * g
         return gx.reshape(ctx.shape), None, None
 
 
-# --- element-wise losses ----------------------------------------------------------------------
-def _check_pair(name, x, target):
-    if target.shape != x.shape:
-        raise ValueError(f"{name}: expected a target of the input's shape {x.shape}, got "
-                         f"{target.shape}")
-    if target.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point target, got {target.dtype}")
-
-
-def _as_weight(name, w, x, what="weight"):
-    """A rescaling array that broadcasts to x's shape, in x's dtype (None stays None)."""
-    if w is None:
-        return None
-    w = array_module(x).asarray(w, dtype=x.dtype)
-    try:
-        fits = broadcast_shapes(name, w.shape, x.shape) == x.shape
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ValueError(f"{name}: the {what} of shape {w.shape} does not broadcast to the "
-                         f"input's shape {x.shape}")
-    return w
-
-
-def _reduce(loss, reduction):
-    if reduction == "none":
-        return loss
-    return loss.sum() if reduction == "sum" else loss.mean()
-
-
-def _upstream(gy, reduction, size):
-    return gy / size if reduction == "mean" else gy
-
-
-class MSELossFn(Function):
-    @staticmethod
-    def forward(ctx, x, target, reduction="mean"):
-        _check_pair("mse_loss", x, target)
-        d = x - target
-        ctx.save_for_backward(d)
-        ctx.reduction = reduction
-        return _reduce(d * d, reduction)
-
-    @staticmethod
-    def backward(ctx, gy):
-        d, = ctx.saved_tensors
-        gx = d * (2 * _upstream(gy, ctx.reduction, d.size))
-        return gx, -gx if ctx.needs_input_grad[1] else None
-
-
-class L1LossFn(Function):
-    @staticmethod
-    def forward(ctx, x, target, reduction="mean"):
-        _check_pair("l1_loss", x, target)
-        d = x - target
-        ctx.save_for_backward(d)
-        ctx.reduction = reduction
-        return _reduce(abs(d), reduction)
-
-    @staticmethod
-    def backward(ctx, gy):
-        d, = ctx.saved_tensors
-        gx = array_module(d).sign(d) * _upstream(gy, ctx.reduction, d.size)
-        return gx, -gx if ctx.needs_input_grad[1] else None
-
-
-class BinaryCrossEntropyFn(Function):
-    @staticmethod
-    def forward(ctx, x, target, weight, reduction="mean"):
-        name = "binary_cross_entropy"
-        _check_pair(name, x, target)
-        xp = array_module(x)
-        if x.size and (float(x.min()) < 0 or float(x.max()) > 1):
-            raise ValueError(f"{name}: every input must be a probability in [0, 1], got values "
-                             f"from {float(x.min())} to {float(x.max())}")
-        weight = _as_weight(name, weight, x)
-        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped to -100 as PyTorch
-            log_x = xp.maximum(xp.log(x), -100)
-            log_1mx = xp.maximum(xp.log(1 - x), -100)
-        loss = -(target * log_x + (1 - target) * log_1mx)
-        if weight is not None:
-            loss *= weight
-        ctx.save_for_backward(x, target, log_x, log_1mx)
-        ctx.weight, ctx.reduction = weight, reduction
-        return _reduce(loss, reduction)
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, target, log_x, log_1mx = ctx.saved_tensors
-        g = _upstream(gy, ctx.reduction, x.size)
-        if ctx.weight is not None:
-            g = g * ctx.weight
-        gx = gt = None
-        if ctx.needs_input_grad[0]:
-            # PyTorch's: (x - t) / max(x (1 - x), 1e-12), finite at x = 0 and 1
-            gx = g * (x - target) / array_module(x).maximum(x * (1 - x), 1e-12)
-        if ctx.needs_input_grad[1]:
-            gt = g * (log_1mx - log_x)
-        return gx, gt, None
-
-
-class BinaryCrossEntropyWithLogitsFn(Function):
-    """loss = (1 - t) x + (1 + (pw - 1) t) softplus(-x), softplus(-x) = -log sigmoid(x)."""
-
-    @staticmethod
-    def forward(ctx, x, target, weight, pos_weight, reduction="mean"):
-        name = "binary_cross_entropy_with_logits"
-        _check_pair(name, x, target)
-        xp = array_module(x)
-        weight = _as_weight(name, weight, x)
-        pos_weight = _as_weight(name, pos_weight, x, "pos_weight")
-        # softplus(-x) = log(1 + e^-|x|) - min(x, 0): the exponent is <= 0, no overflow
-        sp = xp.abs(x)
-        xp.negative(sp, out=sp)
-        xp.exp(sp, out=sp)
-        xp.log1p(sp, out=sp)
-        sp -= xp.minimum(x, 0)
-        loss = (1 - target) * x
-        loss += sp if pos_weight is None else (1 + (pos_weight - 1) * target) * sp
-        if weight is not None:
-            loss *= weight
-        ctx.save_for_backward(x, target, sp)
-        ctx.weight, ctx.pos_weight, ctx.reduction = weight, pos_weight, reduction
-        return _reduce(loss, reduction)
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, target, sp = ctx.saved_tensors
-        xp, pw = array_module(x), ctx.pos_weight
-        g = _upstream(gy, ctx.reduction, x.size)
-        if ctx.weight is not None:
-            g = g * ctx.weight
-        gx = gt = None
-        if ctx.needs_input_grad[0]:
-            sig = xp.exp(-sp)  # sigmoid(x), from the saved softplus
-            gx = g * (sig - target if pw is None else (1 + (pw - 1) * target) * sig - pw * target)
-        if ctx.needs_input_grad[1]:
-            gt = g * (-x if pw is None else (pw - 1) * sp - x)
-        return gx, gt, None, None
-
-
 # --- the public functions (re-exported by nn.functional) --------------------------------------
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
-    """Cross entropy of logits ``input`` against class indices ``target``.
+    """Cross entropy of logits ``input`` against class indices ``target``, or against class
+    probabilities (soft labels, as mixup and distillation use: a float ``target`` of the
+    input's shape, see ``CrossEntropyProbsFn``; then ``ignore_index`` does not apply and "mean"
+    divides by the number of elements, as PyTorch).
 
     Shapes: input (N, C) with target (N,), or per pixel (segmentation) input (N, C, d1, ...)
     with target (N, d1, ...); or an unbatched (C,) with a 0-d target. With log p = log_softmax
@@ -316,6 +245,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got "
                          f"{label_smoothing}")
+    if getattr(target, "dtype", None) is not None and target.dtype.kind == "f" \
+            and tuple(target.shape) == tuple(input.shape):
+        return CrossEntropyProbsFn.apply(input, target, weight, reduction=reduction,
+                                         label_smoothing=float(label_smoothing))
     return CrossEntropyFn.apply(input, target, weight, ignore_index=ignore_index,
                               reduction=reduction, label_smoothing=float(label_smoothing))
 
@@ -326,43 +259,3 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     ``cross_entropy`` (which is log_softmax followed by this, fused)."""
     check_reduction("nll_loss", reduction)
     return NLLLossFn.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
-
-
-def mse_loss(input, target, reduction="mean"):
-    """Squared error (input - target)^2, reduced. The shapes must be equal (PyTorch would
-    broadcast with a warning; here a mismatch, usually a bug, is an error)."""
-    check_reduction("mse_loss", reduction)
-    return MSELossFn.apply(input, target, reduction=reduction)
-
-
-def l1_loss(input, target, reduction="mean"):
-    """Absolute error |input - target|, reduced; its gradient is sign(input - target) (0 at a
-    tie, as PyTorch). The shapes must be equal."""
-    check_reduction("l1_loss", reduction)
-    return L1LossFn.apply(input, target, reduction=reduction)
-
-
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
-    """l = -w [t log x + (1 - t) log(1 - x)] for probabilities x in [0, 1] (e.g. a sigmoid's
-    output) and targets t in [0, 1]. Each log is clamped at -100, as PyTorch, so x = 0 or 1
-    gives a finite loss; ``weight`` broadcasts to the input's shape. The gradient for the
-    target is that of the clamped loss, so finite at x = 0 or 1 (where PyTorch's is +-inf).
-    Prefer
-    ``binary_cross_entropy_with_logits`` on the logits: it is exact where the sigmoid
-    saturates."""
-    check_reduction("binary_cross_entropy", reduction)
-    return BinaryCrossEntropyFn.apply(input, target, weight, reduction=reduction)
-
-
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
-                                     pos_weight=None):
-    """Binary cross entropy of sigmoid(x) computed from the logits x, stable for any x:
-
-        l = w [(1 - t) x + (1 + (pw - 1) t) log(1 + exp(-x))]
-
-    with log(1 + exp(-x)) = log1p(exp(-|x|)) + max(-x, 0). ``pos_weight`` pw (broadcast along
-    the last dimension, e.g. one per class) weighs the positive examples: pw > 1 raises recall.
-    """
-    check_reduction("binary_cross_entropy_with_logits", reduction)
-    return BinaryCrossEntropyWithLogitsFn.apply(input, target, weight, pos_weight,
-                                              reduction=reduction)

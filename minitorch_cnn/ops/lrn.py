@@ -3,6 +3,8 @@
 The across-channel mode runs on the ``lrn_fwd`` / ``lrn_bwd`` kernels (a running window sum over
 the channels); the within-channel mode is a separable box sum in NumPy/CuPy.
 """
+import math
+
 from .. import kernels
 from ..autograd import Function
 from ..backend import xp as array_module
@@ -21,7 +23,7 @@ def _neg_pow(s, beta):
 class LRNAcrossFn(Function):
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
-        x3 = array_module(x).ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+        x3 = array_module(x).ascontiguousarray(x).reshape(*x.shape[:2], math.prod(x.shape[2:]))
         y, scale = kernels.get("lrn_fwd", ctx.device)(x3, size, alpha, beta, k)
         ctx.save_for_backward(x3, y, scale)
         ctx.params = size, alpha, beta
@@ -69,7 +71,7 @@ class LRNWithinFn(Function):
         return gx.astype(x.dtype, copy=False), None, None, None, None
 
 
-def local_response_norm(x, size=5, alpha=1e-4, beta=0.75, k=2.0, mode="across_channels"):
+def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0, mode="across_channels"):
     """Local response normalization, as in AlexNet (Krizhevsky et al. 2012, sec. 3.3) and
     GoogLeNet.
 
@@ -92,9 +94,9 @@ def local_response_norm(x, size=5, alpha=1e-4, beta=0.75, k=2.0, mode="across_ch
 
     with k = 2, n = 5, alpha_paper = 1e-4, beta = 0.75. So ``alpha = n * alpha_paper``
     (5e-4 for the paper's numbers) reproduces the paper exactly, and Caffe's and torchvision's
-    AlexNet prototxt value alpha = 1e-4 means alpha_paper = 2e-5. Our defaults are the paper's
-    k, n, beta with the convention's alpha = 1e-4 (note ``nn.LocalResponseNorm`` keeps
-    PyTorch's default k = 1).
+    AlexNet prototxt value alpha = 1e-4 means alpha_paper = 2e-5. The defaults are PyTorch's
+    (``size`` required, alpha = 1e-4, beta = 0.75, k = 1), the same as ``nn.LocalResponseNorm``;
+    the paper's k = 2 is an explicit argument (the AlexNet and ZFNet models pass it).
 
     The backward is the analytic one (Chainer, Caffe)::
 

@@ -69,6 +69,10 @@ class RowNormFn(Function):
     def forward(ctx, x, weight, bias, rview, raxes, eps, fixed=None, running=None,
                 columns=False):
         xp = array_module(x)
+        ctx.empty = x.size == 0
+        if ctx.empty:  # nothing to normalise: an empty output, the running statistics kept
+            ctx.shape, ctx.channels = x.shape, x.shape[1]
+            return xp.empty(x.shape, x.dtype)
         if columns:  # each column is a "row" of N values
             n, c, s = 1, x.shape[1], x.shape[0]
             x2 = xp.ascontiguousarray(x)
@@ -101,6 +105,8 @@ class RowNormFn(Function):
 
     @staticmethod
     def backward(ctx, gy):
+        if ctx.empty:  # zero gradients, as PyTorch
+            return _empty_grads(ctx, gy, (ctx.channels,))
         x2, mean, invstd = ctx.saved_tensors
         xp, (n, c) = array_module(x2), ctx.rows
         _, grad_sums, affine, affine_bwd = ctx.kernels
@@ -123,6 +129,16 @@ class RowNormFn(Function):
                 gx = affine_bwd(gy2, x2, mean, a, -invstd ** 3 * sb, -invstd * sa)
             gx = gx.reshape(ctx.shape)
         return gx, gw, gb
+
+
+def _empty_grads(ctx, gy, param_shape):
+    """The gradients of a normalisation of an empty input: empty for x, zeros for the
+    affine parameters."""
+    xp = array_module(gy)
+    need_x, need_w, need_b = ctx.needs_input_grad
+    return (xp.zeros(gy.shape, gy.dtype) if need_x else None,
+            xp.zeros(param_shape, gy.dtype) if need_w else None,
+            xp.zeros(param_shape, gy.dtype) if need_b else None)
 
 
 def _update_running(running, mean, var, count):
@@ -164,7 +180,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")
     use_batch = training or running_mean is None
-    if use_batch and x.numel() // c <= 1:
+    if use_batch and math.prod(x.shape[:1] + x.shape[2:]) == 1:  # (0 values: an empty result)
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {x.shape}")
     fixed = running = None
@@ -199,7 +215,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
                              "running_var")
         fixed = (running_mean.data, running_var.data)
     else:
-        if x.numel() // (n * c) <= 1:
+        if math.prod(x.shape[2:]) == 1:  # (0 values: an empty result)
             raise ValueError(f"instance_norm: expected more than 1 spatial element when "
                              f"training, got input of shape {x.shape}")
         if running_mean is not None:
@@ -231,16 +247,20 @@ class LayerNormFn(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, shape, eps):
         xp, d = array_module(x), math.prod(shape)
+        ctx.norm_shape, ctx.empty = shape, x.size == 0
+        if ctx.empty:
+            return xp.empty(x.shape, x.dtype)
         x2 = xp.ascontiguousarray(x).reshape(-1, d)
         w = xp.ones(d, x.dtype) if weight is None else weight.reshape(-1)
         b = xp.zeros(d, x.dtype) if bias is None else bias.reshape(-1)
         y, mean, invstd = kernels.get("layer_norm_fwd", ctx.device)(x2, w, b, eps)
         ctx.save_for_backward(x2, mean, invstd, w)
-        ctx.norm_shape = shape
         return y.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, gy):
+        if ctx.empty:
+            return _empty_grads(ctx, gy, ctx.norm_shape)
         x2, mean, invstd, w = ctx.saved_tensors
         gy2 = array_module(gy).ascontiguousarray(gy).reshape(x2.shape)
         gx, gw, gb = kernels.get("layer_norm_bwd", ctx.device)(gy2, x2, mean, invstd, w)

@@ -214,7 +214,7 @@ class AdaptiveMaxPool2dFn(Function):
             indices = xp.empty((n, c, out_h, out_w), xp.int64)
             for i, (h0, h1) in enumerate(adaptive_bins(in_h, out_h)):
                 for j, (w0, w1) in enumerate(adaptive_bins(in_w, out_w)):
-                    window = x[:, :, h0:h1, w0:w1].reshape(n, c, -1)
+                    window = x[:, :, h0:h1, w0:w1].reshape(n, c, (h1 - h0) * (w1 - w0))
                     arg = window.argmax(axis=2)  # the first maximum, as the kernels
                     y[:, :, i, j] = xp.take_along_axis(window, arg[:, :, None], axis=2)[:, :, 0]
                     indices[:, :, i, j] = (h0 + arg // (w1 - w0)) * in_w + w0 + arg % (w1 - w0)
@@ -311,7 +311,7 @@ def spatial_pyramid_pool2d(x, levels=(1, 2, 4), mode="max"):
     if not levels or not all(isinstance(level, int) and level >= 1 for level in levels):
         raise ValueError(f"spatial_pyramid_pool2d: levels must be positive ints, got {levels!r}")
     pool = adaptive_max_pool2d if mode == "max" else adaptive_avg_pool2d
-    return cat([pool(x, level).reshape(x.shape[0], -1) for level in levels], axis=1)
+    return cat([pool(x, level).flatten(1) for level in levels], axis=1)
 
 
 def spp_output_features(channels, levels=(1, 2, 4)):

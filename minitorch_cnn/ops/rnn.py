@@ -37,7 +37,7 @@ class LSTMLayerFn(Function):
         xp = array_module(x)
         steps, n, _ = x.shape
         hidden = w_hh.shape[1]
-        pre = (x.reshape(steps * n, -1) @ w_ih.T).reshape(steps, n, 4 * hidden)
+        pre = (x.reshape(steps * n, x.shape[-1]) @ w_ih.T).reshape(steps, n, 4 * hidden)
         for b in (b_ih, b_hh):
             if b is not None:
                 pre += b
@@ -83,7 +83,7 @@ class LSTMLayerFn(Function):
         flat = ga.reshape(steps * n, 4 * hidden)
         need = ctx.needs_input_grad
         gx = (flat @ w_ih).reshape(x.shape) if need[0] else None
-        gw_ih = flat.T @ x.reshape(steps * n, -1) if need[3] else None
+        gw_ih = flat.T @ x.reshape(steps * n, x.shape[-1]) if need[3] else None
         if need[4]:
             h_prev = xp.concatenate([h0[None], y[:-1]]).reshape(steps * n, hidden)
             gw_hh = flat.T @ h_prev

@@ -36,6 +36,8 @@ def depthwise_conv2d_fwd(x, w, y, sy, sx, ph, pw, dy, dx):
             for j in range(kw):
                 off = j * dx - pw
                 lo, hi = valid_range(off, sx, in_w, out_w)
+                if hi <= lo:  # no output column reads this tap (and window needs hi > lo)
+                    continue
                 wv = w[oc, 0, i, j]
                 for oh in range(oh_lo, oh_hi):
                     xrow, yrow = xp[oh * sy - ph + i * dy], yp[oh, lo:hi]
@@ -63,6 +65,8 @@ def depthwise_conv2d_bwd_data(gy, w, gx, sy, sx, ph, pw, dy, dx):
                 for j in range(kw):
                     off = j * dx - pw
                     lo, hi = valid_range(off, sx, in_w, out_w)
+                    if hi <= lo:  # this tap reaches no output column: it would write past
+                        continue  # its window (window() needs hi > lo), found by fuzzing
                     wv = w[oc, 0, i, j]
                     for oh in range(oh_lo, oh_hi):
                         gxrow, gyrow = gxp[oh * sy - ph + i * dy], gyp[oh, lo:hi]
@@ -89,6 +93,8 @@ def depthwise_conv2d_bwd_filter(x, gy, gw, sy, sx, ph, pw, dy, dx):
                 for j in range(kw):
                     off = j * dx - pw
                     lo, hi = valid_range(off, sx, in_w, out_w)
+                    if hi <= lo:
+                        continue
                     for oh in range(oh_lo, oh_hi):
                         xrow, gyrow = xp[oh * sy - ph + i * dy], gyp[oh, lo:hi]
                         if sx == 1:

@@ -25,8 +25,8 @@ def valid_range(offset, stride, size, n_out):
 
 @njit(cache=True, inline="always")
 def window(row, lo, hi, stride, offset):
-    """``row[o*stride + offset]`` for o in [lo, hi), a strided slice (its first hi - lo
-    elements are those when hi <= lo, i.e. none)."""
+    """``row[o*stride + offset]`` for o in [lo, hi), a strided slice; only for hi > lo (else
+    the stop, below the start, can be negative and wrap around to the end of the row)."""
     return row[lo * stride + offset:(hi - 1) * stride + offset + 1:stride]
 
 
