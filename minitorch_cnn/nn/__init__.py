@@ -20,3 +20,5 @@ from .dropout import Dropout, Dropout2d
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 # --- graphs ---
 from .graph import GraphConv
+# --- mt.nn.utils: gradient clipping, parameter vectors ---
+from . import utils  # noqa: E402
