@@ -22,12 +22,18 @@ positional argument of ``forward`` (``None`` where there is none), each of its i
 algorithm, no recursion), so chains of any depth work; gradients meeting at a tensor are summed,
 gradients of leaves accumulate in ``.grad``, and the graph is freed afterwards unless
 ``retain_graph=True``.
+
+``with mt.autograd.detect_anomaly():`` (or ``set_detect_anomaly(True)``) checks every op's
+outputs and every gradient for NaN and Inf and raises ``AnomalyError`` at the first one, naming
+the op, the line that created it and its input shapes (see ``anomaly.py``).
 """
 import functools
 
-from . import backend
+from . import anomaly as _anomaly, backend
+from .anomaly import AnomalyError  # noqa: F401  (public: mt.autograd.AnomalyError)
 
 _grad_enabled = True
+_anomaly_enabled = False
 
 
 def is_grad_enabled():
@@ -66,6 +72,53 @@ class no_grad(set_grad_enabled):
 class enable_grad(set_grad_enabled):
     def __init__(self):
         super().__init__(True)
+
+
+def is_anomaly_enabled():
+    return _anomaly_enabled
+
+
+class set_detect_anomaly:
+    """Turn anomaly mode on or off, as a call (``set_detect_anomaly(True)``) or, restoring the
+    previous mode at the end, a context manager, like PyTorch's. In anomaly mode every op
+    records where it was created and checks its outputs, and every backward its gradients, for
+    NaN and Inf; the first one raises ``AnomalyError``. It slows ops down: use it to find a
+    NaN, not to train. (``check_nan=False`` turns the mode off.)"""
+
+    def __init__(self, mode, check_nan=True):
+        global _anomaly_enabled
+        self.prev, _anomaly_enabled = _anomaly_enabled, bool(mode) and bool(check_nan)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly_enabled
+        _anomaly_enabled = self.prev
+
+
+class detect_anomaly:
+    """``with mt.autograd.detect_anomaly():`` (or ``@detect_anomaly()``): anomaly mode on for
+    the block (see ``set_detect_anomaly``); ``check_nan=False`` leaves it off."""
+
+    def __init__(self, check_nan=True):
+        self.mode = bool(check_nan)
+
+    def __enter__(self):
+        global _anomaly_enabled
+        self.prev, _anomaly_enabled = _anomaly_enabled, self.mode
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly_enabled
+        _anomaly_enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
 class Context:
@@ -114,6 +167,8 @@ class Function:
         out_device = getattr(ctx, "output_device", ctx.device)
         outs = out if isinstance(out, tuple) else (out,)
         tensors = tuple(tensor_type._wrap(o, out_device) for o in outs)
+        if _anomaly_enabled:
+            _anomaly.check_forward(cls, ctx, arrays, tensors)
         if _grad_enabled and True in needs:
             ctx.fn = cls
             ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
@@ -214,6 +269,8 @@ def run_backward(root, grad, retain_graph=False):
     if root._ctx is None:
         _accumulate_leaf(root, grad)
         return
+    if _anomaly_enabled:
+        _anomaly.check_root(grad)
     deps = _graph_dependencies(root._ctx)
     buffers = {root._ctx: [None] * len(root._ctx.out_meta)}
     buffers[root._ctx][root._out_index] = grad
@@ -231,6 +288,8 @@ def run_backward(root, grad, retain_graph=False):
             if len(in_grads) != len(node.inputs):
                 raise ValueError(f"{node.fn.__name__}.backward returned {len(in_grads)} "
                                  f"gradients for {len(node.inputs)} inputs")
+            if _anomaly_enabled:
+                _anomaly.check_backward(node, in_grads)
             for i, (t, g) in enumerate(zip(node.inputs, in_grads)):
                 if t is None or g is None:
                     continue

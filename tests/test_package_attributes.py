@@ -16,7 +16,7 @@ lazy = [m for m in ("minitorch_cnn.optim", "minitorch_cnn.data", "minitorch_cnn.
 assert not lazy, f"imported by 'import minitorch_cnn' although they are lazy: {lazy}"
 assert mt.nn.Conv2d and mt.nn.functional.conv2d and mt.nn.utils.clip_grad_norm_
 assert mt.optim.SGD and mt.optim.lr_scheduler.StepLR
-assert mt.data.DataLoader and mt.models.registry and mt.kernels.get
+assert mt.data.DataLoader and mt.models.LeNet5 and mt.kernels.get
 assert mt.autograd.detect_anomaly
 print("ok")
 """
