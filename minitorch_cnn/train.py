@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 import minitorch_cnn as mt
 from minitorch_cnn import data, optim
+from minitorch_cnn import run_guard
 from minitorch_cnn.data import transforms as T
 from minitorch_cnn.models import registry
 from minitorch_cnn.nn import functional as F
@@ -34,6 +35,7 @@ SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "plateau")
 # what is taken from a checkpoint on --resume, so that the run continues as it began
 RUN_CONFIG = ("model", "dataset", "batch_size", "lr", "optimizer", "momentum", "weight_decay",
               "scheduler", "augment", "seed", "val_fraction", "limit", "test_limit", "image_size")
+RUN_CONFIG += ("clip_grad_norm",)
 
 
 def build_data(args):
@@ -112,25 +114,39 @@ def build_scheduler(args, opt):
             "plateau": lambda: s.ReduceLROnPlateau(opt, factor=0.1, patience=2)}[args.scheduler]()
 
 
-def run_epoch(model, loader, device, opt=None, desc=""):
-    """One pass; trains when ``opt`` is given. Returns (mean loss, top-1, top-5 accuracy)."""
+def run_epoch(model, loader, device, opt=None, desc="", clip_grad_norm=0.0):
+    """One pass; trains when ``opt`` is given (clipping the gradients' total norm to
+    ``clip_grad_norm`` when it is set). Returns (mean loss, top-1, top-5 accuracy). A training
+    loss or gradient norm that is NaN or Inf raises ``run_guard.NonFiniteLoss`` before the step,
+    naming the op that made it."""
     model.train(opt is not None)
     total, loss_sum, top1, top5 = 0, 0.0, 0, 0
     bar = tqdm(loader, desc=desc, unit="batch", leave=opt is not None, disable=None,
                dynamic_ncols=True)
     with mt.set_grad_enabled(opt is not None):
-        for x, y in bar:
+        for batch, (x, y) in enumerate(bar):
             x, y = x.to(device), y.to(device)
             logits = model(x)
             loss = F.cross_entropy(logits, y)
+            value = loss.item()
             if opt is not None:
+                if not math.isfinite(value):
+                    raise run_guard.NonFiniteLoss(
+                        f"the training loss is {value} at batch {batch + 1} of {desc}: "
+                        + run_guard.diagnose(model, F.cross_entropy, x, y))
                 opt.zero_grad()
                 loss.backward()
+                if clip_grad_norm:
+                    norm = mt.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm).item()
+                    if not math.isfinite(norm):
+                        raise run_guard.NonFiniteLoss(
+                            f"the gradient norm is {norm} at batch {batch + 1} of {desc}: "
+                            + run_guard.diagnose(model, F.cross_entropy, x, y))
                 opt.step()
             scores, labels = logits.numpy(), y.numpy()
             ranked = np.argsort(-scores, axis=1)[:, :5]
             total += len(labels)
-            loss_sum += loss.item() * len(labels)
+            loss_sum += value * len(labels)
             top1 += int((ranked[:, 0] == labels).sum())
             top5 += int((ranked == labels[:, None]).any(1).sum())
             bar.set_postfix(loss=f"{loss_sum / total:.4f}", acc=f"{top1 / total:.4f}")
@@ -186,8 +202,23 @@ def train(args):
         history, start = ckpt["history"], ckpt["epoch"]
         mt.set_rng_state(ckpt["rng"])
         print(f"resumed from {args.resume} after epoch {start}")
-    os.makedirs(args.out, exist_ok=True)
+    param_bytes = sum(p.data.nbytes for p in model.parameters())
+    # two checkpoints at once (an atomic save), each the weights and up to two optimizer
+    # buffers per parameter (Adam's), and the final weights
+    run_guard.check_out_dir(args.out, 2 * 3 * param_bytes + param_bytes)
     last = os.path.join(args.out, "last.npz")
+
+    def checkpoint(epoch):
+        bad = run_guard.non_finite_parameters(model)
+        if bad:
+            raise run_guard.NonFiniteLoss(f"after epoch {epoch} the parameters "
+                                          f"{', '.join(bad)} are NaN or Inf; not saved")
+        run_guard.save_checkpoint(
+            {"model": model.state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": None if scheduler is None else scheduler.state_dict(),
+             "epoch": epoch, "rng": mt.get_rng_state(), "history": history,
+             "args": vars(args)}, last)
+    checkpoint(start)  # resumable from the first batch on
     print(f"{type(model).__name__}: {sum(p.numel() for p in model.parameters()):,} parameters; "
           f"{len(train_set)} training, {len(val_set)} validation, {len(test_set)} test images; "
           f"device {device}")
@@ -196,7 +227,8 @@ def train(args):
             loaders[0].set_epoch(epoch)
             began = time.perf_counter()
             train_loss, train_acc, _ = run_epoch(model, loaders[0], device, opt,
-                                                 f"epoch {epoch + 1}/{args.epochs}")
+                                                 f"epoch {epoch + 1}/{args.epochs}",
+                                                 clip_grad_norm=args.clip_grad_norm)
             val_loss, val_acc, _ = (run_epoch(model, loaders[1], device, desc="validation")
                                     if len(val_set) else (math.nan, math.nan, math.nan))
             lr = opt.param_groups[0]["lr"]
@@ -209,16 +241,19 @@ def train(args):
                             "seconds": round(time.perf_counter() - began, 3)})
             print(f"epoch {epoch + 1}: train loss {train_loss:.4f} acc {train_acc:.4f}, "
                   f"validation loss {val_loss:.4f} acc {val_acc:.4f}", flush=True)
-            mt.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                     "scheduler": None if scheduler is None else scheduler.state_dict(),
-                     "epoch": epoch + 1, "rng": mt.get_rng_state(), "history": history,
-                     "args": vars(args)}, last)
+            checkpoint(epoch + 1)
             write_metrics(history, args.out)
-    except KeyboardInterrupt:
-        done = history[-1]["epoch"] if history else 0
-        print(f"\ninterrupted: {last} holds the last complete epoch ({done}); continue with "
-              f"--resume {last}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        done = history[-1]["epoch"] if history else start
+        print(f"\ninterrupted{f' by {e}' if isinstance(e, run_guard.Stopped) else ''}: {last} "
+              f"holds the last complete epoch ({done}); continue with --resume {last}",
+              file=sys.stderr)
+        return getattr(e, "exit_status", 130)
+    except run_guard.NonFiniteLoss as e:
+        done = history[-1]["epoch"] if history else start
+        print(f"\nerror: {e}\ntraining stopped; {last} holds the last good epoch ({done})",
+              file=sys.stderr)
+        return 1
     mt.save(model.state_dict(), os.path.join(args.out, "model.npz"))
     _, test_acc, test_top5 = run_epoch(model, loaders[2], device, desc="test")
     print(f"checkpoint, weights and metrics in {args.out}/; test top-5 accuracy: "
@@ -282,6 +317,9 @@ def parser():
     p.add_argument("--workers", type=int, default=1,
                    help="batches prepared in a background thread (0: none)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a last.npz checkpoint")
+    p.add_argument("--clip-grad-norm", type=float, default=0.0, metavar="MAX",
+                   help="scale the gradients so that their total L2 norm is at most MAX "
+                        "(mt.nn.utils.clip_grad_norm_; default 0: off)")
     p.add_argument("--out", default=os.path.join("runs", "train"), metavar="DIR")
     return p
 
@@ -310,7 +348,11 @@ def main(argv=None):
         args = parser().parse_args(argv)
         if args.lr is None:
             args.lr = {"sgd": 0.05, "rmsprop": 1e-3}.get(args.optimizer, 2e-3)
-        return train(args)
+        with run_guard.stop_on_signals():
+            return train(args)
+    except run_guard.Stopped as e:  # before training started: nothing to keep
+        print(f"\ninterrupted by {e}", file=sys.stderr)
+        return e.exit_status
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
