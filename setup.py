@@ -15,7 +15,7 @@ setup(
     install_requires=["numpy>=1.24", "numba>=0.58", "tqdm>=4.60"],
     extras_require={
         "cuda": ["cupy-cuda12x>=13"],
-        "test": ["pytest>=7"],
+        "test": ["pytest>=7", "hypothesis>=6"],
         "oracle": ["torch==2.13.0"],
         "safetensors": ["safetensors"],
         "plot": ["matplotlib>=3.5"],
