@@ -7,7 +7,6 @@ of its inputs, and raises ``AnomalyError`` if an output holds a NaN or an Inf. `
 calls ``check_backward`` after every node's backward, which raises if a gradient it returned
 holds one. With the mode off none of this runs: ops record nothing and check nothing.
 """
-import linecache
 import os
 import sys
 
@@ -44,6 +43,7 @@ def _creation_site():
 
 
 def _format_site(site):
+    import linecache  # (only when an anomaly is reported: it costs start-up time)
     filename, line, function = site
     code = linecache.getline(filename, line).strip()
     return f"{filename}:{line} in {function}" + (f": {code}" if code else "")
