@@ -64,12 +64,19 @@ def test_sigint_mid_epoch_then_resume_is_bit_identical(tmp_path, monkeypatch, ca
 
 def test_sigterm_in_the_first_epoch_exits_143_with_a_resumable_checkpoint(tmp_path,
                                                                             monkeypatch):
-    out = tmp_path / "run"
-    _signal_during(monkeypatch, signal.SIGTERM, epoch=1, after_batches=0)
-    assert train_cmd.main(TINY + ["--epochs", "2", "--out", str(out)]) == 143
+    whole, out = tmp_path / "whole", tmp_path / "run"
+    _signal_during(monkeypatch, signal.SIGTERM, epoch=1, after_batches=1)
+    assert train_cmd.main(TINY + ["--epochs", "1", "--out", str(out)]) == 143
     ckpt = mt.load(out / "last.npz")
     assert ckpt["epoch"] == 0 and ckpt["history"] == []
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handlers are restored
+    monkeypatch.undo()
+    assert train_cmd.main(["--resume", str(out / "last.npz"), "--epochs", "1",
+                           "--out", str(out)]) == 0
+    assert train_cmd.main(TINY + ["--epochs", "1", "--out", str(whole)]) == 0
+    a, b = mt.load(whole / "model.npz"), mt.load(out / "model.npz")
+    for key in a:
+        np.testing.assert_array_equal(a[key].numpy(), b[key].numpy())
 
 
 def test_nan_loss_stops_naming_the_op_and_keeps_the_last_good_checkpoint(tmp_path,
