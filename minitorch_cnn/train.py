@@ -350,7 +350,7 @@ def main(argv=None):
             args.lr = {"sgd": 0.05, "rmsprop": 1e-3}.get(args.optimizer, 2e-3)
         with run_guard.stop_on_signals():
             return train(args)
-    except run_guard.Stopped as e:  # before training started: nothing to keep
+    except run_guard.Stopped as e:  # outside the epochs (set-up, the final test)
         print(f"\ninterrupted by {e}", file=sys.stderr)
         return e.exit_status
     except (ValueError, FileNotFoundError) as e:

@@ -62,6 +62,7 @@ def test_sigint_mid_epoch_then_resume_is_bit_identical(tmp_path, monkeypatch, ca
     assert _rows(whole) == _rows(part)
 
 
+@pytest.mark.slow
 def test_sigterm_in_the_first_epoch_exits_143_with_a_resumable_checkpoint(tmp_path,
                                                                             monkeypatch):
     whole, out = tmp_path / "whole", tmp_path / "run"
