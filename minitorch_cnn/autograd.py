@@ -24,15 +24,22 @@ gradients of leaves accumulate in ``.grad``, and the graph is freed afterwards u
 ``retain_graph=True``. A leaf's post-accumulate-grad hooks (``Tensor.
 register_post_accumulate_grad_hook``) run once per backward, after its last use in the graph;
 until the first is registered, backward does not look for any.
+
+
+``with mt.autograd.detect_anomaly():`` (or ``set_detect_anomaly(True)``) checks every op's
+outputs and every gradient for NaN and Inf and raises ``AnomalyError`` at the first one, naming
+the op, the line that created it and its input shapes (see ``anomaly.py``).
 """
 import functools
 import itertools
 
-from . import backend
+from . import anomaly as _anomaly, backend
+from .anomaly import AnomalyError  # noqa: F401  (public: mt.autograd.AnomalyError)
 
 _grad_enabled = True
 _hooks_registered = False  # until a post-accumulate-grad hook exists, backward looks for none
 _hook_ids = itertools.count()
+_anomaly_enabled = False
 
 
 def is_grad_enabled():
@@ -71,6 +78,53 @@ class no_grad(set_grad_enabled):
 class enable_grad(set_grad_enabled):
     def __init__(self):
         super().__init__(True)
+
+
+def is_anomaly_enabled():
+    return _anomaly_enabled
+
+
+class set_detect_anomaly:
+    """Turn anomaly mode on or off, as a call (``set_detect_anomaly(True)``) or, restoring the
+    previous mode at the end, a context manager, like PyTorch's. In anomaly mode every op
+    records where it was created and checks its outputs, and every backward its gradients, for
+    NaN and Inf; the first one raises ``AnomalyError``. It slows ops down: use it to find a
+    NaN, not to train. (``check_nan=False`` turns the mode off.)"""
+
+    def __init__(self, mode, check_nan=True):
+        global _anomaly_enabled
+        self.prev, _anomaly_enabled = _anomaly_enabled, bool(mode) and bool(check_nan)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly_enabled
+        _anomaly_enabled = self.prev
+
+
+class detect_anomaly:
+    """``with mt.autograd.detect_anomaly():`` (or ``@detect_anomaly()``): anomaly mode on for
+    the block (see ``set_detect_anomaly``); ``check_nan=False`` leaves it off."""
+
+    def __init__(self, check_nan=True):
+        self.mode = bool(check_nan)
+
+    def __enter__(self):
+        global _anomaly_enabled
+        self.prev, _anomaly_enabled = _anomaly_enabled, self.mode
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly_enabled
+        _anomaly_enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
 class Context:
@@ -119,6 +173,8 @@ class Function:
         out_device = getattr(ctx, "output_device", ctx.device)
         outs = out if isinstance(out, tuple) else (out,)
         tensors = tuple(tensor_type._wrap(o, out_device) for o in outs)
+        if _anomaly_enabled:
+            _anomaly.check_forward(cls, ctx, arrays, tensors)
         if _grad_enabled and True in needs:
             ctx.fn = cls
             ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
@@ -269,6 +325,8 @@ def run_backward(root, grad, retain_graph=False):
         if _hooks_registered:
             _run_hooks(root)
         return
+    if _anomaly_enabled:
+        _anomaly.check_root(grad)
     deps = _graph_dependencies(root._ctx)
     hooked = _hooked_leaf_uses(deps) if _hooks_registered else None
     buffers = {root._ctx: [None] * len(root._ctx.out_meta)}
@@ -287,6 +345,8 @@ def run_backward(root, grad, retain_graph=False):
             if len(in_grads) != len(node.inputs):
                 raise ValueError(f"{node.fn.__name__}.backward returned {len(in_grads)} "
                                  f"gradients for {len(node.inputs)} inputs")
+            if _anomaly_enabled:
+                _anomaly.check_backward(node, in_grads)
             for i, (t, g) in enumerate(zip(node.inputs, in_grads)):
                 if t is None or g is None:
                     continue

@@ -8,7 +8,8 @@ import minitorch_cnn as mt
 from minitorch_cnn import cli, data
 from minitorch_cnn.models import registry
 from minitorch_cnn.models import spec as model_spec
-from minitorch_cnn.train import build_data, get_device, run_epoch
+from minitorch_cnn.command_data import build_data
+from minitorch_cnn.train import get_device, run_epoch
 
 EVALUATE_RANGES = {"limit": cli.at_least(0), "batch_size": cli.at_least(1)}
 

@@ -10,7 +10,9 @@ files load with ``allow_pickle=False``.
 
 Writes are atomic: the file is written to a temporary file in the same folder, flushed to disk,
 then renamed over ``path``, so an interrupted save leaves the old file (or none), never half a
-file. A truncated or foreign file raises a ``ValueError`` naming it.
+file. A truncated, damaged or foreign file raises a ``ValueError`` naming it, and so does one
+whose headers declare more data than it holds: files are checked before anything is allocated
+(``checked_read.py``), as a checkpoint may come from anywhere.
 
 A path ending in ``.safetensors`` reads and writes the safetensors format instead (a flat dict
 of arrays; ``pip install "minitorch_cnn[safetensors]"``), so weights exported from other
@@ -24,6 +26,7 @@ import zipfile
 import numpy as np
 
 from . import backend
+from .checked_read import check_safetensors, read_npz
 from .tensor import Tensor
 
 META = "__minitorch_cnn__"
@@ -79,24 +82,24 @@ def load(path, device=None, map_location=None, weights_only=None):
         raise FileNotFoundError(f"mt.load: no such file: {path}")
     if path.endswith(".safetensors"):
         return _load_safetensors(path, device)
-    try:
-        npz = np.load(path, allow_pickle=False)
-        if isinstance(npz, np.ndarray):
-            raise ValueError("it holds a single .npy array, not an .npz archive")
-        with npz:
-            arrays = {key: npz[key] for key in npz.files}  # reads (and CRC-checks) everything
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise ValueError(f"mt.load: {path} is not a readable minitorch_cnn checkpoint (a NumPy "
-                         f".npz file without pickled objects); it may be truncated or of "
-                         f"another format: {e}") from None
+    arrays = read_npz(path, "mt.load")
     if META not in arrays:
         return {k: Tensor._wrap(backend.to_device_array(a, device), device)
                 for k, a in arrays.items()}
-    meta = json.loads(str(arrays.pop(META)))
-    if meta.get("format") != FORMAT_VERSION:
-        raise ValueError(f"mt.load: {path} has checkpoint format {meta.get('format')}, this "
+    try:
+        meta = json.loads(str(arrays.pop(META)))
+        version = meta.get("format")
+    except (ValueError, AttributeError, RecursionError) as e:
+        raise ValueError(f"mt.load: {path} is damaged: its {META} entry is not the JSON "
+                         f"object of a checkpoint: {e}") from None
+    if version != FORMAT_VERSION:
+        raise ValueError(f"mt.load: {path} has checkpoint format {version}, this "
                          f"version reads format {FORMAT_VERSION}")
-    return _decode(meta["tree"], arrays, device, path)
+    try:
+        return _decode(meta["tree"], arrays, device, path)
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as e:
+        raise ValueError(f"mt.load: {path} is damaged: its structure ({META}) does not "
+                         f"describe a checkpoint: {type(e).__name__}: {e}") from None
 
 
 def load_metadata(path):
@@ -225,6 +228,7 @@ def _safetensors_bytes(obj, path):
 
 
 def _load_safetensors(path, device):
+    check_safetensors(path, "mt.load")
     st = _safetensors()
     try:
         arrays = st.load_file(path)

@@ -20,82 +20,26 @@ import numpy as np
 from tqdm import tqdm
 
 import minitorch_cnn as mt
-from minitorch_cnn import cli, data, optim
+from minitorch_cnn import cli, data, optim, run_guard
 from minitorch_cnn import train_distributed as dist_run
-from minitorch_cnn.data import transforms as T
+from minitorch_cnn.command_data import build_data
 from minitorch_cnn.models import registry
 from minitorch_cnn.models import spec as model_spec
 from minitorch_cnn.nn import functional as F
 
-DATASETS = {"mnist-sample": "the bundled 5,000 MNIST digits", "mnist": "mnist DIR (IDX files)",
-            "cifar10": "cifar10 DIR (python batches)", "folder": "folder DIR (ImageFolder)"}
-STATS = {"mnist": ((0.1307,), (0.3081,)), "cifar10": ((0.4914, 0.4822, 0.4465),
-                                                      (0.2470, 0.2435, 0.2616))}
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "multistep", "exponential", "cosine", "plateau")
 # what is taken from a checkpoint on --resume, so that the run continues as it began
 RUN_CONFIG = ("model", "dataset", "batch_size", "lr", "optimizer", "momentum", "weight_decay",
               "scheduler", "augment", "seed", "val_fraction", "limit", "test_limit", "image_size",
-              "shift")
+              "shift", "clip_grad_norm")
 # every numeric option's range, checked before any work (cli.check_ranges)
 TRAIN_RANGES = {"epochs": cli.at_least(1), "batch_size": cli.at_least(1), "lr": cli.positive(),
                 "momentum": (0, 1, False, False), "weight_decay": cli.at_least(0),
                 "image_size": cli.at_least(1), "val_fraction": (0, 1, False, True),
                 "limit": cli.at_least(0), "test_limit": cli.at_least(0), "seed": cli.at_least(0),
-                "workers": cli.at_least(0), "shift": cli.at_least(0)}
-
-
-def build_data(args):
-    """(train, validation, test) datasets, the number of classes and of input channels."""
-    kind, *rest = args.dataset
-    if kind not in DATASETS:
-        raise ValueError(f"unknown dataset {kind!r}; valid datasets: "
-                         + "; ".join(f"{k} ({v})" for k, v in DATASETS.items()))
-    if (kind == "mnist-sample") != (not rest) or len(rest) > 1:
-        raise ValueError(f"--dataset {kind}: expected {DATASETS[kind]}")
-    mean, std = STATS.get("mnist" if kind.startswith("mnist") else kind, ((0.5,) * 3,) * 2)
-    channels = len(mean)
-    rgb_only = channels == 1 and not registry.accepts_in_channels(args.model)
-    train_tf, test_tf = [], []
-    if args.image_size:
-        train_tf.append(T.Resize((args.image_size,) * 2))
-        test_tf.append(T.Resize((args.image_size,) * 2))
-    if args.augment:
-        size = args.image_size or (28 if kind.startswith("mnist") else 32)
-        train_tf.append(T.RandomCrop(size, padding=size // 8))
-        if not kind.startswith("mnist"):  # mirrored digits are not digits
-            train_tf.append(T.RandomHorizontalFlip())
-    if getattr(args, "shift", 0):  # shifts of up to N pixels, zero-padded (CapsNet's N = 2)
-        train_tf.append(T.RandomCrop(args.image_size or (28 if kind.startswith("mnist") else 32),
-                                     padding=args.shift))
-    tail = [T.ToTensor(), T.Normalize(mean, std)]
-    if rgb_only:  # a model made for RGB photos sees the grey image in all three channels
-        tail.append(T.Lambda(lambda x: mt.cat([x, x, x], axis=0)))
-        channels = 3
-    train_tf, test_tf = T.Compose(train_tf + tail), T.Compose(test_tf + tail)
-
-    def make(train, tf):
-        if kind == "mnist-sample":
-            return data.MNISTSample(train=train, transform=tf)
-        if kind == "mnist":
-            return data.MNIST(rest[0], train=train, transform=tf)
-        if kind == "cifar10":
-            return data.CIFAR10(rest[0], train=train, transform=tf)
-        return data.ImageFolder(os.path.join(rest[0], "train" if train else "test"),
-                                transform=tf)
-    full, plain, test = make(True, train_tf), make(True, test_tf), make(False, test_tf)
-    num_classes = len(getattr(full, "classes", range(10)))
-    n = len(full) if not args.limit else min(args.limit, len(full))
-    order = np.random.default_rng(args.seed).permutation(len(full))[:n]
-    n_val = int(round(n * args.val_fraction))
-    if n - n_val < 1:
-        raise ValueError(f"--val-fraction {args.val_fraction} of {n} images leaves no training "
-                         f"image")
-    train = data.Subset(full, order[n_val:])
-    val = data.Subset(plain, order[:n_val])  # validation without augmentation
-    if getattr(args, "test_limit", 0):
-        test = data.Subset(test, range(min(args.test_limit, len(test))))
-    return train, val, test, num_classes, channels
+                "workers": cli.at_least(0), "shift": cli.at_least(0),
+                "clip_grad_norm": cli.at_least(0)}
 
 
 def get_device(name):
@@ -140,25 +84,39 @@ def _scores(model, output):
     return model.class_scores(output) if hasattr(model, "class_scores") else output
 
 
-def run_epoch(model, loader, device, opt=None, desc=""):
-    """One pass; trains when ``opt`` is given. Returns (mean loss, top-1, top-5 accuracy)."""
+def run_epoch(model, loader, device, opt=None, desc="", clip_grad_norm=0.0):
+    """One pass; trains when ``opt`` is given (clipping the gradients' total norm to
+    ``clip_grad_norm`` when it is set). Returns (mean loss, top-1, top-5 accuracy). A training
+    loss or gradient norm that is NaN or Inf raises ``run_guard.NonFiniteLoss`` before the step,
+    naming the op that made it."""
     model.train(opt is not None)
     total, loss_sum, top1, top5 = 0, 0.0, 0, 0
     bar = tqdm(loader, desc=desc, unit="batch", leave=opt is not None, disable=None,
                dynamic_ncols=True)
     with mt.set_grad_enabled(opt is not None):
-        for x, y in bar:
+        for batch, (x, y) in enumerate(bar):
             x, y = x.to(device), y.to(device)
             logits = model(x)
             loss = _loss(model, logits, x, y)
+            value = loss.item()
             if opt is not None:
+                if not math.isfinite(value):
+                    raise run_guard.NonFiniteLoss(
+                        f"the training loss is {value} at batch {batch + 1} of {desc}: "
+                        + run_guard.diagnose(model, _loss, x, y))
                 opt.zero_grad()
                 loss.backward()
+                if clip_grad_norm:
+                    norm = mt.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm).item()
+                    if not math.isfinite(norm):
+                        raise run_guard.NonFiniteLoss(
+                            f"the gradient norm is {norm} at batch {batch + 1} of {desc}: "
+                            + run_guard.diagnose(model, _loss, x, y))
                 opt.step()
             scores, labels = _scores(model, logits).numpy(), y.numpy()
             ranked = np.argsort(-scores, axis=1)[:, :5]
             total += len(labels)
-            loss_sum += loss.item() * len(labels)
+            loss_sum += value * len(labels)
             top1 += int((ranked[:, 0] == labels).sum())
             top5 += int((ranked == labels[:, None]).any(1).sum())
             bar.set_postfix(loss=f"{loss_sum / total:.4f}", acc=f"{top1 / total:.4f}")
@@ -240,10 +198,27 @@ def train(args, given=frozenset()):
         history, start = ckpt["history"], ckpt["epoch"]
         mt.set_rng_state(ckpt["rng"])
         print(f"resumed from {args.resume} after epoch {start}")
-    os.makedirs(args.out, exist_ok=True)
+    param_bytes = sum(p.data.nbytes for p in model.parameters())
+    # two checkpoints at once (an atomic save), each the weights and up to two optimizer
+    # buffers per parameter (Adam's), and the final weights
+    run_guard.check_out_dir(args.out, 2 * 3 * param_bytes + param_bytes)
     last = os.path.join(args.out, "last.npz")
     spec = model.model_spec
     metadata = {"model_spec": spec, "run": {k: getattr(args, k) for k in RUN_CONFIG}}
+
+    def checkpoint(epoch):
+        if rank != 0:
+            return
+        bad = run_guard.non_finite_parameters(model)
+        if bad:
+            raise run_guard.NonFiniteLoss(f"after epoch {epoch} the parameters "
+                                          f"{', '.join(bad)} are NaN or Inf; not saved")
+        run_guard.save_checkpoint(
+            {"model": dist_run.unwrap(model).state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": None if scheduler is None else scheduler.state_dict(),
+             "epoch": epoch, "rng": mt.get_rng_state(), "history": history,
+             "args": vars(args), "model_spec": spec}, last, metadata=metadata)
+    checkpoint(start)  # resumable from the first batch on
     print(f"{spec['name']}: {sum(p.numel() for p in model.parameters()):,} parameters; "
           f"{len(train_set)} training, {len(val_set)} validation, {len(test_set)} test images; "
           f"device {device}")
@@ -255,7 +230,8 @@ def train(args, given=frozenset()):
             loaders[0].set_epoch(epoch)
             began = time.perf_counter()
             train_loss, train_acc, _ = run_epoch(model, loaders[0], device, opt,
-                                                 f"epoch {epoch + 1}/{args.epochs}")
+                                                 f"epoch {epoch + 1}/{args.epochs}",
+                                                 clip_grad_norm=args.clip_grad_norm)
             train_loss, train_acc = dist_run.average(train_loss, train_acc)
             val_loss, val_acc, _ = (run_epoch(model, loaders[1], device, desc="validation")
                                     if len(val_set) else (math.nan, math.nan, math.nan))
@@ -269,19 +245,20 @@ def train(args, given=frozenset()):
                             "seconds": round(time.perf_counter() - began, 3)})
             print(f"epoch {epoch + 1}: train loss {train_loss:.4f} acc {train_acc:.4f}, "
                   f"validation loss {val_loss:.4f} acc {val_acc:.4f}", flush=True)
-            if rank != 0:
-                continue
-            mt.save({"model": dist_run.unwrap(model).state_dict(),
-                     "optimizer": opt.state_dict(),
-                     "scheduler": None if scheduler is None else scheduler.state_dict(),
-                     "epoch": epoch + 1, "rng": mt.get_rng_state(), "history": history,
-                     "args": vars(args), "model_spec": spec}, last, metadata=metadata)
-            write_metrics(history, args.out)
-    except KeyboardInterrupt:
-        done = history[-1]["epoch"] if history else 0
-        print(f"\ninterrupted: {last} holds the last complete epoch ({done}); continue with "
-              f"--resume {last}", file=sys.stderr)
-        return 130
+            checkpoint(epoch + 1)
+            if rank == 0:
+                write_metrics(history, args.out)
+    except KeyboardInterrupt as e:
+        done = history[-1]["epoch"] if history else start
+        print(f"\ninterrupted{f' by {e}' if isinstance(e, run_guard.Stopped) else ''}: {last} "
+              f"holds the last complete epoch ({done}); continue with --resume {last}",
+              file=sys.stderr)
+        return getattr(e, "exit_status", 130)
+    except run_guard.NonFiniteLoss as e:
+        done = history[-1]["epoch"] if history else start
+        print(f"\nerror: {e}\ntraining stopped; {last} holds the last good epoch ({done})",
+              file=sys.stderr)
+        return 1
     if rank != 0:
         return 0
     mt.save(dist_run.unwrap(model).state_dict(), os.path.join(args.out, "model.npz"),
@@ -334,6 +311,9 @@ def parser():
     p.add_argument("--resume", metavar="CKPT",
                    help="continue the run of a last.npz checkpoint, in its folder, with its "
                         "options (those given again override them)")
+    p.add_argument("--clip-grad-norm", type=float, default=0.0, metavar="MAX",
+                   help="scale the gradients so that their total L2 norm is at most MAX "
+                        "(mt.nn.utils.clip_grad_norm_; 0: off)")
     p.add_argument("--out", default=os.path.join("runs", "train"), metavar="DIR",
                    help="where the checkpoint, weights and metrics go (with --resume: the "
                         "checkpoint's folder)")
@@ -353,7 +333,11 @@ def main(argv=None):
         cli.check_ranges(args, TRAIN_RANGES)
         if args.lr is None:
             args.lr = {"sgd": 0.05, "rmsprop": 1e-3}.get(args.optimizer, 2e-3)
-        return train(args, cli.given_options(parser(), argv))
+        with run_guard.stop_on_signals():
+            return train(args, cli.given_options(parser(), argv))
+    except run_guard.Stopped as e:  # outside the epochs (set-up, the final test)
+        print(f"\ninterrupted by {e}", file=sys.stderr)
+        return e.exit_status
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

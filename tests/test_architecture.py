@@ -35,6 +35,7 @@ LAYERS = {
     "minitorch_cnn.tensor": 5, "minitorch_cnn.tensor_methods": 5,
     "minitorch_cnn.ops": 6, "minitorch_cnn.creation": 6, "minitorch_cnn.gradcheck": 6,
     "minitorch_cnn.serialization": 6, "minitorch_cnn.distributed": 6,
+    "minitorch_cnn.checked_read": 6, "minitorch_cnn.anomaly": 3,
     "minitorch_cnn.tensor_functions": 6,
     "minitorch_cnn.nn.functional": 7,
     "minitorch_cnn.nn": 8,
@@ -45,6 +46,7 @@ LAYERS = {
     "minitorch_cnn.train": 13, "minitorch_cnn.viz": 13, "minitorch_cnn.exercises": 13,
     "minitorch_cnn.nas.command": 13, "minitorch_cnn.train_distributed": 13,
     "minitorch_cnn.compress.command": 13, "minitorch_cnn.cli": 13, "minitorch_cnn.evaluate": 13,
+    "minitorch_cnn.command_data": 13, "minitorch_cnn.run_guard": 13,
     "minitorch_cnn.onnx.command": 13,
     "minitorch_cnn.__main__": 13,
 }

@@ -5,8 +5,9 @@ import pytest
 import minitorch_cnn as mt
 from minitorch_cnn import nn
 from minitorch_cnn.models import resnet18
-from minitorch_cnn.nn.fusion import fuse
 from helpers import assert_close
+
+fuse = mt.nn.utils.fuse
 
 
 def _random_statistics(model, rng):

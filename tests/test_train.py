@@ -57,12 +57,12 @@ def test_resume_equals_uninterrupted(tmp_path):
 def test_ctrl_c_keeps_the_last_complete_checkpoint(tmp_path, monkeypatch, capsys):
     real, calls = train_cmd.run_epoch, []
 
-    def interrupted(model, loader, device, opt=None, desc=""):
+    def interrupted(model, loader, device, opt=None, desc="", **kw):
         if opt is not None:
             calls.append(1)
             if len(calls) == 2:
                 raise KeyboardInterrupt
-        return real(model, loader, device, opt, desc)
+        return real(model, loader, device, opt, desc, **kw)
     monkeypatch.setattr(train_cmd, "run_epoch", interrupted)
     out = tmp_path / "run"
     assert train_cmd.main(FAST + ["--limit", "100", "--epochs", "3", "--out", str(out)]) == 130

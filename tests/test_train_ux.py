@@ -109,12 +109,12 @@ def test_a_split_without_training_images_is_an_error(tmp_path, capsys):
 def test_resume_goes_on_in_its_folder_with_its_options(tmp_path, monkeypatch, capsys):
     real, calls = train_cmd.run_epoch, []
 
-    def interrupted(model, loader, device, opt=None, desc=""):
+    def interrupted(model, loader, device, opt=None, desc="", **kw):
         if opt is not None:
             calls.append(1)
             if len(calls) == 2:
                 raise KeyboardInterrupt
-        return real(model, loader, device, opt, desc)
+        return real(model, loader, device, opt, desc, **kw)
     monkeypatch.setattr(train_cmd, "run_epoch", interrupted)
     first = tmp_path / "first"
     assert train_cmd.main(TINY + ["--epochs", "2", "--scheduler", "step", "--seed", "3",

@@ -18,7 +18,8 @@ import sys
 import minitorch_cnn as mt
 from .. import data, optim
 from ..models import registry
-from ..train import build_data, get_device, run_epoch
+from ..command_data import build_data
+from ..train import get_device, run_epoch
 from . import mtc
 from .prune import prune_magnitude
 from .sharing import share_weights

@@ -110,20 +110,25 @@ def _prefetch(batches, depth):
     """Run the generator ``batches`` in a thread, ``depth`` items ahead; errors re-raise here."""
     q, stop = queue.Queue(maxsize=depth), threading.Event()
 
+    def put(item):
+        """Queue ``item`` unless the consumer stopped (a blocking put would wait forever on a
+        full queue that nobody reads, and the consumer's join on this thread with it)."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work():
         try:
             for batch in batches:
-                while not stop.is_set():
-                    try:
-                        q.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(batch):
                     return
-            q.put(_DONE)
+            put(_DONE)
         except BaseException as e:  # handed to the consumer
-            q.put(e)
+            put(e)
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()

@@ -1,7 +1,7 @@
 """Loading weights exported from other frameworks (torchvision) into the zoo's models."""
 import os
 
-import numpy as np
+from ..checked_read import check_safetensors, read_npz
 
 
 def read_weights(path):
@@ -12,8 +12,8 @@ def read_weights(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_weights: no such file: {path}")
     if path.endswith(".npz"):
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
+        return read_npz(path, "load_weights")  # no pickle; sizes checked before allocating
+    check_safetensors(path, "load_weights")
     try:
         from safetensors.numpy import load_file
     except ImportError:

@@ -57,7 +57,7 @@ def parser():
 
 def _data(args):
     """(train, validation, in_channels, num_classes) as the train command builds them."""
-    from ..train import build_data  # the command layer: one way to read every data set
+    from ..command_data import build_data  # the command layer: one way to read every data set
     config = SimpleNamespace(dataset=args.dataset, model="nas:", image_size=None,
                              augment=False, limit=args.limit, seed=args.seed,
                              val_fraction=args.val_fraction, test_limit=1)

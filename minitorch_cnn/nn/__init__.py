@@ -30,3 +30,5 @@ from . import parallel  # noqa: E402,F401
 from .capsule import PrimaryCapsules, RoutingCapsules
 # --- resizing ---
 from .upsample import Upsample
+# --- mt.nn.utils: gradient clipping, parameter vectors ---
+from . import utils  # noqa: E402

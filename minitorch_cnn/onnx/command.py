@@ -19,7 +19,7 @@ from ..serialization import load as load_checkpoint
 
 def _from_data(saved, model_name):
     """The model as ``train`` built it for its data set, and the (C, H, W) of that data."""
-    from ..train import build_data
+    from ..command_data import build_data
     config = argparse.Namespace(**(saved or {}))
     config.model = model_name or getattr(config, "model", None)
     config.dataset = getattr(config, "dataset", ["mnist-sample"])

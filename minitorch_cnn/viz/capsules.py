@@ -66,7 +66,7 @@ def plot_reconstructions(images, reconstructions, out, labels=None, predictions=
 
 def _mnist_normalized(image):
     """A [0, 1] digit normalised as ``train`` normalises MNIST for the model."""
-    from ..train import STATS
+    from ..command_data import STATS
     (mean,), (std,) = STATS["mnist"]
     return (image - mean) / std
 
