@@ -43,7 +43,7 @@ def save(obj, path, metadata=None):
     """
     path = os.fspath(path)
     if path.endswith(".safetensors"):
-        _atomic_write(path, lambda f: f.write(_safetensors_bytes(obj, path)))
+        atomic_write(path, lambda f: f.write(_safetensors_bytes(obj, path)))
         return
     arrays = {}
     tree = _encode(obj, "", arrays)
@@ -52,7 +52,7 @@ def save(obj, path, metadata=None):
         header["metadata"] = _checked_metadata(metadata)
     meta = json.dumps(header)
     # savez to an open file keeps ``path`` exactly as given (no ".npz" appended)
-    _atomic_write(path, lambda f: np.savez(f, **arrays, **{META: np.array(meta)}))
+    atomic_write(path, lambda f: np.savez(f, **arrays, **{META: np.array(meta)}))
 
 
 def load(path, device=None, map_location=None, weights_only=None):
@@ -187,7 +187,10 @@ def _is_array(obj):
     return isinstance(obj, np.ndarray) or hasattr(obj, "__cuda_array_interface__")
 
 
-def _atomic_write(path, write):
+def atomic_write(path, write):
+    """Call ``write(f)`` on a temporary file beside ``path`` (binary), then rename it to
+    ``path``: a reader sees the old file or the whole new one, never half of one; on any error
+    (Ctrl-C included) the temporary file is removed and ``path`` is untouched."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:

@@ -21,15 +21,14 @@ CRC, so a truncated or foreign file raises a ValueError, and rebuilds the model 
 ``models.registry``, giving exactly the outputs of the compressed model that was saved.
 """
 import json
-import os
 import struct
-import tempfile
 import zlib
 
 import numpy as np
 
 from .. import backend
 from ..models import registry
+from ..serialization import atomic_write
 from . import reparam
 from .huffman import huffman_decode, huffman_encode
 
@@ -146,16 +145,7 @@ def save(model, path):
     """Write the compressed ``model`` to ``path`` (atomically); returns the per-entry rows of
     ``encode`` (name, weights, kept, bits, bytes)."""
     data, rows = encode(model)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".mtc")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda f: f.write(data))
     return rows
 
 

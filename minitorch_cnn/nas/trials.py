@@ -13,8 +13,8 @@ line that is not a JSON object with the required keys raises a ValueError naming
 """
 import json
 import os
-import tempfile
 
+from ..serialization import atomic_write
 from .build import build
 from .space import validate
 
@@ -24,19 +24,7 @@ REQUIRED = ("trial", "arch", "reward", "params", "seconds")
 
 def write_json(path, obj):
     """Write ``obj`` as JSON to ``path`` atomically."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda f: f.write((json.dumps(obj, indent=1) + "\n").encode()))
 
 
 def check_fresh(out):
@@ -58,11 +46,8 @@ def append_trials(path, records):
 
 def rewrite_trials(path, records):
     """Replace the log ``path`` by ``records`` (atomically)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".jsonl")
-    with os.fdopen(fd, "w") as f:
-        f.writelines(json.dumps(r) + "\n" for r in records)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in records)
+                                         .encode()))
 
 
 def read_trials(path):

@@ -8,11 +8,10 @@ traced branch, and values the model computed outside the ops (a graph's edge lis
 are constants. With ``dynamic_batch`` the first dimension of the inputs and outputs is
 symbolic ("N") and the graph is written to serve any batch size.
 """
-import os
-import tempfile
 
 import numpy as np
 
+from ..serialization import atomic_write
 from ..tensor import Tensor
 from . import convert_capsules, convert_layers, convert_tensor  # noqa: F401  (the converters)
 from .builder import GraphBuilder
@@ -118,14 +117,5 @@ def export(model, example_input, path, opset=17, dynamic_batch=True, input_names
     express raises a ValueError naming the layer and the reason."""
     proto = build(model, example_input, opset, dynamic_batch, input_names, output_names)
     data = proto.SerializeToString()
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".onnx-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda f: f.write(data))
     return proto
