@@ -25,7 +25,6 @@ gradients of leaves accumulate in ``.grad``, and the graph is freed afterwards u
 register_post_accumulate_grad_hook``) run once per backward, after its last use in the graph;
 until the first is registered, backward does not look for any.
 
-
 ``with mt.autograd.detect_anomaly():`` (or ``set_detect_anomaly(True)``) checks every op's
 outputs and every gradient for NaN and Inf and raises ``AnomalyError`` at the first one, naming
 the op, the line that created it and its input shapes (see ``anomaly.py``).
@@ -252,13 +251,21 @@ def _is_fresh(g, node, upstream, in_grads):
 
 
 class RemovableHandle:
-    """What registering a hook returns: ``remove()`` unregisters it."""
+    """What registering a hook returns (a tensor's here, a module's in ``nn/hooks.py``):
+    ``handle.remove()`` (or leaving ``with handle:``) takes the hook out of its ``table``, where
+    it is stored under ``handle.id``."""
 
-    def __init__(self, hooks, key):
-        self._hooks, self._key = hooks, key
+    def __init__(self, table):
+        self.table, self.id = table, next(_hook_ids)
 
     def remove(self):
-        self._hooks.pop(self._key, None)
+        self.table.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 def add_post_accumulate_grad_hook(t, hook):
@@ -267,10 +274,10 @@ def add_post_accumulate_grad_hook(t, hook):
     hooks = getattr(t, "_post_accumulate_grad_hooks", None)
     if hooks is None:
         hooks = t._post_accumulate_grad_hooks = {}
-    key = next(_hook_ids)
-    hooks[key] = hook
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
     _hooks_registered = True
-    return RemovableHandle(hooks, key)
+    return handle
 
 
 def _run_hooks(t):

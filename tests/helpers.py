@@ -27,3 +27,18 @@ def assert_all_gradients(model):
     missing = [k for k, p in model.named_parameters()
                if p.grad is None or not np.isfinite(p.grad.numpy()).all()]
     assert not missing, f"no (finite) gradient for {missing}"
+
+
+def interrupt_training_epoch(monkeypatch, train_module, at=2):
+    """Make ``train_module.run_epoch`` raise KeyboardInterrupt (Ctrl-C) when the ``at``-th
+    training epoch starts; returns the real ``run_epoch``."""
+    real, calls = train_module.run_epoch, []
+
+    def interrupted(model, loader, device, opt=None, desc="", **kw):
+        if opt is not None:
+            calls.append(1)
+            if len(calls) == at:
+                raise KeyboardInterrupt
+        return real(model, loader, device, opt, desc, **kw)
+    monkeypatch.setattr(train_module, "run_epoch", interrupted)
+    return real

@@ -7,6 +7,7 @@ import pytest
 
 import minitorch_cnn as mt
 from minitorch_cnn import train as train_cmd
+from helpers import interrupt_training_epoch
 
 FAST = ["--limit", "400", "--test-limit", "200", "--batch-size", "40", "--lr", "0.003",
         "--workers", "0"]
@@ -55,15 +56,7 @@ def test_resume_equals_uninterrupted(tmp_path):
 
 
 def test_ctrl_c_keeps_the_last_complete_checkpoint(tmp_path, monkeypatch, capsys):
-    real, calls = train_cmd.run_epoch, []
-
-    def interrupted(model, loader, device, opt=None, desc="", **kw):
-        if opt is not None:
-            calls.append(1)
-            if len(calls) == 2:
-                raise KeyboardInterrupt
-        return real(model, loader, device, opt, desc, **kw)
-    monkeypatch.setattr(train_cmd, "run_epoch", interrupted)
+    interrupt_training_epoch(monkeypatch, train_cmd)
     out = tmp_path / "run"
     assert train_cmd.main(FAST + ["--limit", "100", "--epochs", "3", "--out", str(out)]) == 130
     assert "interrupted" in capsys.readouterr().err

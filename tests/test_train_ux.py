@@ -8,6 +8,7 @@ from minitorch_cnn import train as train_cmd
 from minitorch_cnn.models import registry
 from minitorch_cnn.models import spec as model_spec
 from minitorch_cnn.serialization import load_metadata
+from helpers import interrupt_training_epoch
 
 TINY = ["--limit", "80", "--test-limit", "40", "--batch-size", "40", "--workers", "0"]
 
@@ -107,15 +108,7 @@ def test_a_split_without_training_images_is_an_error(tmp_path, capsys):
 
 
 def test_resume_goes_on_in_its_folder_with_its_options(tmp_path, monkeypatch, capsys):
-    real, calls = train_cmd.run_epoch, []
-
-    def interrupted(model, loader, device, opt=None, desc="", **kw):
-        if opt is not None:
-            calls.append(1)
-            if len(calls) == 2:
-                raise KeyboardInterrupt
-        return real(model, loader, device, opt, desc, **kw)
-    monkeypatch.setattr(train_cmd, "run_epoch", interrupted)
+    real = interrupt_training_epoch(monkeypatch, train_cmd)
     first = tmp_path / "first"
     assert train_cmd.main(TINY + ["--epochs", "2", "--scheduler", "step", "--seed", "3",
                                   "--out", str(first)]) == 130

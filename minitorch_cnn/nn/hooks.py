@@ -14,29 +14,9 @@ identity ops whose backward sees the gradients (``BackwardHookInputFn``, ``...Ou
 module without hooks is called as before (one dictionary look-up more).
 """
 from collections import OrderedDict
-from itertools import count
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function, RemovableHandle, is_grad_enabled
 from ..tensor import Tensor
-
-_ids = count()
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` (or ``with handle:``) removes
-    the hook."""
-
-    def __init__(self, table):
-        self.table, self.id = table, next(_ids)
-
-    def remove(self):
-        self.table.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 def register(module, kind, hook):
