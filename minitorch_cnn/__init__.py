@@ -9,7 +9,7 @@ import importlib
 from . import backend, config, cuda, kernels
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device
-from .config import get_num_threads, get_workspace_mib, set_num_threads, set_workspace_mib
+from .config import backends, get_num_threads, get_workspace_mib, set_num_threads, set_workspace_mib
 from .creation import (arange, empty, empty_like, from_numpy, full, full_like, ones, ones_like,
                        rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
@@ -45,7 +45,8 @@ def __getattr__(name):
 
 
 __all__ = [
-    "Device", "Function", "config", "get_num_threads", "get_workspace_mib", "set_num_threads",
+    "Device", "Function", "backends", "config", "get_num_threads", "get_workspace_mib",
+    "set_num_threads",
     "set_workspace_mib", "GradcheckError", "Tensor", "abs", "arange", "backend", "bool_",
     "cat", "clip", "concat", "cuda", "empty", "empty_like", "enable_grad", "exp", "float16",
     "float32", "float64", "from_numpy", "full", "full_like", "get_rng_state", "gradcheck",

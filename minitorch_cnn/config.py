@@ -8,6 +8,7 @@ setting                    environment (read at import)    setter
 kernel implementation      ``MINITORCH_CNN_KERNELS``       ``mt.kernels.use("reference")``
 CPU threads                ``MINITORCH_CNN_THREADS``       ``mt.set_num_threads(n)``
 im2col workspace (MiB)     ``MINITORCH_CNN_WORKSPACE_MIB`` ``mt.set_workspace_mib(mib)``
+conv algorithm autotune    ``MINITORCH_CNN_BENCHMARK``     ``mt.backends.benchmark = True``
 CUDA simulator             ``NUMBA_ENABLE_CUDASIM``        none: Numba reads it once, at its import
 =========================  ==============================  =====================================
 
@@ -38,10 +39,13 @@ def _read_environment():
         simulated = bool(numba.config.ENABLE_CUDASIM)
     else:
         simulated = env.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
-    return threads, mib, simulated
+    benchmark = env.get("MINITORCH_CNN_BENCHMARK", "0") or "0"
+    if benchmark not in ("0", "1"):
+        raise ValueError(f"MINITORCH_CNN_BENCHMARK: expected 0 or 1, got {benchmark!r}")
+    return threads, mib, simulated, benchmark == "1"
 
 
-_num_threads, _workspace_mib, CUDA_SIMULATED = _read_environment()
+_num_threads, _workspace_mib, CUDA_SIMULATED, _benchmark = _read_environment()
 _listeners = {"_num_threads": [], "_workspace_mib": []}
 
 
@@ -96,3 +100,27 @@ def set_workspace_mib(mib):
     if isinstance(mib, bool) or not isinstance(mib, (int, float)) or not mib > 0:
         raise ValueError(f"set_workspace_mib: expected a positive size in MiB, got {mib!r}")
     return _Setting("_workspace_mib", float(mib))
+
+
+class Backends:
+    """``mt.backends``: how the convolutions pick their algorithm, as ``torch.backends.cudnn``.
+
+    ``benchmark`` (False unless ``MINITORCH_CNN_BENCHMARK=1``): when True, the first
+    convolution of each new (shapes, geometry, dtype, device) times every algorithm that can
+    compute it (im2col + GEMM, Winograd F(2x2,3x3) and F(4x4,3x3)) and uses the fastest for the
+    rest of the process; when False, a fixed rule picks (``ops/conv_algorithms.py``).
+    """
+
+    @property
+    def benchmark(self):
+        return _benchmark
+
+    @benchmark.setter
+    def benchmark(self, on):
+        global _benchmark
+        if not isinstance(on, bool):
+            raise TypeError(f"mt.backends.benchmark: expected True or False, got {on!r}")
+        _benchmark = on
+
+
+backends = Backends()

@@ -53,3 +53,20 @@ def rng():
 @pytest.fixture(autouse=True)
 def _seed():
     mt.manual_seed(0)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--conv-algorithm", default=None,
+                     help="run every test with this convolution algorithm wherever it applies "
+                          "(im2col, winograd2, winograd4): the oracle tests of each")
+
+
+@pytest.fixture(autouse=True)
+def _conv_algorithm(request):
+    name = request.config.getoption("--conv-algorithm")
+    if name is None:
+        yield
+        return
+    from minitorch_cnn.ops import conv_algorithms
+    with conv_algorithms.force(name):
+        yield

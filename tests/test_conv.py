@@ -8,7 +8,7 @@ import pytest
 import minitorch_cnn as mt
 import minitorch_cnn.nn.functional as F
 from minitorch_cnn import nn
-from minitorch_cnn.ops import conv as conv_ops
+from minitorch_cnn.ops import conv_im2col as conv_ops
 from minitorch_cnn import threads
 from minitorch_cnn.ops import conv_chunks
 from helpers import assert_close, make

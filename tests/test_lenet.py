@@ -34,7 +34,7 @@ def test_every_parameter_gets_a_gradient_and_a_batch_is_learned():
     x, y = mt.randn(16, 1, 28, 28), mt.tensor(np.arange(16) % 10)
     opt = optim.Adam(model.parameters(), lr=3e-3)
     losses = []
-    for _ in range(15):
+    for _ in range(20):  # after 15 steps, 0.17-0.34 of the first loss over seeds 0-3; now < 0.05
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()

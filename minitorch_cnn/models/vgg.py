@@ -1,6 +1,8 @@
 """VGG: Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
 Recognition", ICLR 2015. Configurations A (VGG11), B (VGG13), D (VGG16), E (VGG19) of Table 1,
 with and without batch norm (Ioffe & Szegedy 2015), in torchvision's layout."""
+import contextlib
+
 from .. import nn
 from ._common import check_input, fc_head
 from ._torchvision import no_weights
@@ -48,7 +50,9 @@ class VGG(nn.Module):
         self.features = features
         self.in_channels = features[0].in_channels
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
-        self.classifier = fc_head(512 * 7 * 7, num_classes, dropout)
+        # the fc layers hold 123 M of the 138 M weights: drawn once, by the loop below
+        with nn.init.no_default_init() if init_weights else contextlib.nullcontext():
+            self.classifier = fc_head(512 * 7 * 7, num_classes, dropout)
         if init_weights:
             for m in self.modules():
                 if isinstance(m, nn.Conv2d):

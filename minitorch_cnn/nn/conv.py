@@ -4,6 +4,7 @@ import math
 
 from .. import creation
 from ..ops.arguments import conv_arguments, pair
+from ..ops.conv import conv2d_activation
 from . import functional as F
 from . import init
 from .module import Module
@@ -41,6 +42,8 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        if init.skips_default():
+            return
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
@@ -58,6 +61,8 @@ class _ConvNd(Module):
             s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
+        if getattr(self, "activation", None):
+            s += f", activation={self.activation!r}"
         return s + ("" if self.bias is not None else ", bias=False")
 
 
@@ -74,13 +79,15 @@ class Conv2d(_ConvNd):
                          dilation, groups, bias, padding_mode,
                          (out_channels, in_channels // groups), device, dtype)
 
+    # an activation fused into the output pass ("relu", "relu6"): set by ``nn.utils.fuse``
+    activation = None
+
     def forward(self, x):
+        padding = self.padding
         if self.padding_mode != "zeros":  # pad first, as PyTorch does, then no zeros
-            x = F.pad(x, self._mode_padding(), mode=self.padding_mode)
-            return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation,
-                            self.groups)
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+            x, padding = F.pad(x, self._mode_padding(), mode=self.padding_mode), 0
+        return conv2d_activation(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                                 self.groups, self.activation)
 
     def _mode_padding(self):
         """(left, right, top, bottom) for a padding_mode: 'same' puts the odd pixel last."""

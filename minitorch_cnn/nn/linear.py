@@ -27,6 +27,8 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        if init.skips_default():
+            return
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
