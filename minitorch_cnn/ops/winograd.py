@@ -1,0 +1,92 @@
+"""Winograd minimal filtering for stride-1 3x3 convolutions: F(2x2, 3x3) and F(4x4, 3x3)
+(Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks", CVPR).
+
+An m x m output tile of a 3x3 convolution costs (m + 2)^2 multiplications per input channel
+instead of 9 m^2: 2.25x fewer for F(2x2), 4x fewer for F(4x4). With t = m + 2 and the tiles
+of the output numbered n-major (``tiles = ceil(out_h / m) * ceil(out_w / m)`` per sample):
+
+    V (t*t, C, N*tiles) = B^T d B      of every input tile d     (kernel winograd_input_transform)
+    U (t*t, O, C)       = G g G^T      of every filter g         (kernel winograd_filter_transform)
+    M (t*t, O, N*tiles) = U V          t*t GEMMs, xp.matmul batched over the t*t positions
+    y (N, O, oh, ow)    = A^T M A      cropped at the edges, + b (kernel winograd_output_transform)
+
+All three operands are C-contiguous, so the GEMMs need no transposes, and their inner
+dimension N*tiles is wide. The batch runs in chunks whose V and M fit a bounded workspace
+(``conv_chunks``) on the CPU worker threads (``threads``), as ``ops.conv.conv_forward`` does.
+The filter is transformed at every call: weights change at every step, and the transform
+costs O*C*9 reads next to the GEMMs' O*C*t*t*N*tiles multiply-adds (about 1/(N*tiles)).
+
+The input gradient of a stride-1 3x3 convolution with top/left padding (ph, pw) is the same
+kind of convolution of gy by the flipped, in/out-transposed filter, with top/left padding
+(2 - ph, 2 - pw) and x's size as output size: ``input_grad`` runs ``forward`` on it. The
+weight gradient stays im2col (``ops.conv.conv_backward``).
+
+F(4x4) loses digits in float32 (its transforms hold 4, 5, 8 and 1/24): ``choose_m`` picks m
+from the measured errors of docs/kernels.md ("Winograd").
+"""
+from .. import backend, config, kernels, threads
+from . import conv_chunks
+from .conv import Geometry
+
+# below this many MiB of V + M per sample-chunk the transforms' output stays in cache between
+# the transform and the GEMM
+_CHUNK_MIB = 16
+
+
+def applicable(w_shape, geometry, groups):
+    """Whether Winograd computes this convolution: 3x3 filters, stride 1, dilation 1, groups 1
+    (any zero padding)."""
+    g = geometry
+    return (groups == 1 and tuple(w_shape[2:]) == (3, 3) and g.sy == g.sx == 1
+            and g.dy == g.dx == 1)
+
+
+def _tiles(size, m):
+    return -(-size // m)
+
+
+def forward(x, w, geometry, m, device, b=None):
+    """y (N, O, out_h, out_w) = the stride-1 3x3 convolution of x (N, C, H, W) by w (O, C, 3, 3)
+    (+ b (O,)) by Winograd F(m x m, 3 x 3), m in (2, 4); x, w C-contiguous, same float dtype.
+    ``geometry`` is the ``ops.conv.Geometry`` of the convolution (``applicable`` holds)."""
+    if m not in (2, 4):
+        raise ValueError(f"winograd.forward: m must be 2 or 4, got {m!r}")
+    xp = backend.xp(x)
+    n, c = x.shape[:2]
+    o, t = w.shape[0], m + 2
+    out_h, out_w = geometry.out_h, geometry.out_w
+    tiles_h, tiles_w = _tiles(out_h, m), _tiles(out_w, m)
+    u = xp.empty((t, t, o, c), w.dtype)
+    kernels.get("winograd_filter_transform", device)(w, u)
+    um = u.reshape(t * t, o, c)
+    y = xp.empty((n, o, out_h, out_w), x.dtype)
+    if y.size == 0:
+        return y
+    input_transform = kernels.get("winograd_input_transform", device)
+    output_transform = kernels.get("winograd_output_transform", device)
+    per_sample = t * t * (c + o) * tiles_h * tiles_w
+    n_threads = config.get_num_threads()
+    chunks = conv_chunks.chunks(n, per_sample * xp.dtype(x.dtype).itemsize, _CHUNK_MIB,
+                                n_threads)
+
+    def chunk(lo, hi):
+        nc = hi - lo
+        size_v = t * t * c * nc * tiles_h * tiles_w
+        data = conv_chunks.workspace(xp, device, x.dtype, nc * per_sample)
+        v = data[:size_v].reshape(t, t, c, nc, tiles_h, tiles_w)
+        mm = data[size_v:].reshape(t, t, o, nc, tiles_h, tiles_w)
+        input_transform(x[lo:hi], v, geometry.ph, geometry.pw)
+        xp.matmul(um, v.reshape(t * t, c, -1), out=mm.reshape(t * t, o, -1))
+        output_transform(mm, y[lo:hi], b)
+    threads.run(chunk, chunks, device)
+    return y
+
+
+def input_grad(gy, w, geometry, m, device, x_shape):
+    """gx (x_shape) of the convolution ``forward`` computes, for the upstream gradient gy
+    (N, O, out_h, out_w): the stride-1 3x3 convolution of gy by w flipped and transposed to
+    (C, O, 3, 3), top/left padding (2 - ph, 2 - pw), by Winograd F(m x m, 3 x 3)."""
+    xp = backend.xp(gy)
+    wt = xp.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+    g = Geometry(1, 1, 2 - geometry.ph, 2 - geometry.pw, 1, 1, *x_shape[2:])
+    return forward(gy, wt, g, m, device)
