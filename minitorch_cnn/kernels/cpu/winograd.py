@@ -17,6 +17,9 @@ from numba import njit, prange
 
 from ..reference.winograd import MATRICES
 
+_G = {m: np.array(mats[1], np.float64) for m, mats in MATRICES.items()}
+
+
 
 @njit(cache=True, inline="always")
 def bt2(d0, d1, d2, d3):
@@ -49,35 +52,43 @@ def at4(m0, m1, m2, m3, m4, m5, two, four, eight):
 
 
 @njit(cache=True, inline="always")
-def _pad_plane(x, nb, ch, ph, pw, pad):
-    """pad[i, j] = x[nb, ch, i - ph, j - pw], 0 outside x."""
+def _pad_phases(x, nb, ch, ph, pw, pp, m):
+    """The zero-padded plane of x[nb, ch], its columns by phase:
+    pp[i, k, q] = x[nb, ch, i - ph, q*m + k - pw] (0 outside x), pp (rows, m, blocks)."""
     in_h, in_w = x.shape[2:]
-    hp, wp = pad.shape
-    pad[:, :] = 0
+    hp, _, blocks = pp.shape
+    pp[:] = 0
     for i in range(max(0, ph), min(hp, in_h + ph)):
-        for j in range(max(0, pw), min(wp, in_w + pw)):
-            pad[i, j] = x[nb, ch, i - ph, j - pw]
+        for k in range(m):
+            lo = max(0, -((k - pw) // m))
+            for q in range(lo, min(blocks, (in_w - 1 + pw - k) // m + 1)):
+                pp[i, k, q] = x[nb, ch, i - ph, q * m + k - pw]
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def _input2(x, v, ph, pw, one):
     c, n, tiles_h, tiles_w = v.shape[2:]
+    blocks = tiles_w + 1
     for task in prange(c * n):
         ch, nb = task // n, task % n
-        p = np.empty((tiles_h * 2 + 2, tiles_w * 2 + 2), x.dtype)
-        _pad_plane(x, nb, ch, ph, pw, p)
+        pp = np.empty((tiles_h * 2 + 2, 2, blocks), x.dtype)
+        _pad_phases(x, nb, ch, ph, pw, pp, 2)
+        rows = pp.reshape(pp.shape[0], 2 * blocks)
+        f = np.empty((4, 2 * blocks), x.dtype)
         for th in range(tiles_h):
-            r = th * 2
-            for tw in range(tiles_w):
-                q = tw * 2
-                e0 = bt2(p[r, q], p[r, q + 1], p[r, q + 2], p[r, q + 3])
-                e1 = bt2(p[r + 1, q], p[r + 1, q + 1], p[r + 1, q + 2], p[r + 1, q + 3])
-                e2 = bt2(p[r + 2, q], p[r + 2, q + 1], p[r + 2, q + 2], p[r + 2, q + 3])
-                e3 = bt2(p[r + 3, q], p[r + 3, q + 1], p[r + 3, q + 2], p[r + 3, q + 3])
-                for b in range(4):
-                    col = bt2(e0[b], e1[b], e2[b], e3[b])
-                    for a in range(4):
-                        v[a, b, ch, nb, th, tw] = col[a]
+            # B^T d: the rows of the tile row combined, all columns at once
+            s0, s1, s2, s3 = rows[th * 2], rows[th * 2 + 1], rows[th * 2 + 2], rows[th * 2 + 3]
+            for q in range(2 * blocks):
+                f[0, q], f[1, q], f[2, q], f[3, q] = bt2(s0[q], s1[q], s2[q], s3[q])
+            # (B^T d) B: the columns of each tile (f's phases), tile columns innermost
+            for a in range(4):
+                fa = f[a]
+                for tw in range(tiles_w):
+                    e = bt2(fa[tw], fa[blocks + tw], fa[tw + 1], fa[blocks + tw + 1])
+                    v[a, 0, ch, nb, th, tw] = e[0]
+                    v[a, 1, ch, nb, th, tw] = e[1]
+                    v[a, 2, ch, nb, th, tw] = e[2]
+                    v[a, 3, ch, nb, th, tw] = e[3]
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -86,30 +97,31 @@ def _input4(x, v, ph, pw, one):
     two = one + one
     four = two + two
     five = four + one
+    blocks = tiles_w + 1
     for task in prange(c * n):
         ch, nb = task // n, task % n
-        p = np.empty((tiles_h * 4 + 2, tiles_w * 4 + 2), x.dtype)
-        _pad_plane(x, nb, ch, ph, pw, p)
+        pp = np.empty((tiles_h * 4 + 2, 4, blocks), x.dtype)
+        _pad_phases(x, nb, ch, ph, pw, pp, 4)
+        rows = pp.reshape(pp.shape[0], 4 * blocks)
+        f = np.empty((6, 4 * blocks), x.dtype)
         for th in range(tiles_h):
             r = th * 4
-            for tw in range(tiles_w):
-                q = tw * 4
-                e0 = bt4(p[r, q], p[r, q + 1], p[r, q + 2], p[r, q + 3], p[r, q + 4],
-                         p[r, q + 5], two, four, five)
-                e1 = bt4(p[r + 1, q], p[r + 1, q + 1], p[r + 1, q + 2], p[r + 1, q + 3],
-                         p[r + 1, q + 4], p[r + 1, q + 5], two, four, five)
-                e2 = bt4(p[r + 2, q], p[r + 2, q + 1], p[r + 2, q + 2], p[r + 2, q + 3],
-                         p[r + 2, q + 4], p[r + 2, q + 5], two, four, five)
-                e3 = bt4(p[r + 3, q], p[r + 3, q + 1], p[r + 3, q + 2], p[r + 3, q + 3],
-                         p[r + 3, q + 4], p[r + 3, q + 5], two, four, five)
-                e4 = bt4(p[r + 4, q], p[r + 4, q + 1], p[r + 4, q + 2], p[r + 4, q + 3],
-                         p[r + 4, q + 4], p[r + 4, q + 5], two, four, five)
-                e5 = bt4(p[r + 5, q], p[r + 5, q + 1], p[r + 5, q + 2], p[r + 5, q + 3],
-                         p[r + 5, q + 4], p[r + 5, q + 5], two, four, five)
-                for b in range(6):
-                    col = bt4(e0[b], e1[b], e2[b], e3[b], e4[b], e5[b], two, four, five)
-                    for a in range(6):
-                        v[a, b, ch, nb, th, tw] = col[a]
+            s0, s1, s2, s3, s4, s5 = (rows[r], rows[r + 1], rows[r + 2], rows[r + 3],
+                                      rows[r + 4], rows[r + 5])
+            for q in range(4 * blocks):
+                f[0, q], f[1, q], f[2, q], f[3, q], f[4, q], f[5, q] = bt4(
+                    s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], two, four, five)
+            for a in range(6):
+                fa = f[a]
+                for tw in range(tiles_w):
+                    e = bt4(fa[tw], fa[blocks + tw], fa[2 * blocks + tw], fa[3 * blocks + tw],
+                            fa[tw + 1], fa[blocks + tw + 1], two, four, five)
+                    v[a, 0, ch, nb, th, tw] = e[0]
+                    v[a, 1, ch, nb, th, tw] = e[1]
+                    v[a, 2, ch, nb, th, tw] = e[2]
+                    v[a, 3, ch, nb, th, tw] = e[3]
+                    v[a, 4, ch, nb, th, tw] = e[4]
+                    v[a, 5, ch, nb, th, tw] = e[5]
 
 
 def winograd_input_transform(x, v, ph, pw):
@@ -121,25 +133,41 @@ def winograd_input_transform(x, v, ph, pw):
 
 @njit(cache=True, parallel=True, nogil=True)
 def _filter(w, u, g):
+    """u[a, b, o, :] = sum_j (sum_i g[a, i] w[o, :, i, j]) g[b, j], in float64, channels
+    innermost: contiguous stores (the t*t planes of u lie O*C apart, often a power of two,
+    which in one tile's 36 stores conflicted in the caches) and vector loops."""
     t = u.shape[0]
     o, c = w.shape[:2]
-    for task in prange(o * c):
-        oc, ch = task // c, task % c
+    for oc in prange(o):
+        gw = np.empty((t, 3, c))
         for a in range(t):
-            gw0 = g[a, 0] * w[oc, ch, 0, 0] + g[a, 1] * w[oc, ch, 1, 0] + \
-                g[a, 2] * w[oc, ch, 2, 0]
-            gw1 = g[a, 0] * w[oc, ch, 0, 1] + g[a, 1] * w[oc, ch, 1, 1] + \
-                g[a, 2] * w[oc, ch, 2, 1]
-            gw2 = g[a, 0] * w[oc, ch, 0, 2] + g[a, 1] * w[oc, ch, 1, 2] + \
-                g[a, 2] * w[oc, ch, 2, 2]
+            ga0, ga1, ga2 = g[a, 0], g[a, 1], g[a, 2]
+            for j in range(3):
+                for ch in range(c):
+                    gw[a, j, ch] = ga0 * w[oc, ch, 0, j] + ga1 * w[oc, ch, 1, j] + \
+                        ga2 * w[oc, ch, 2, j]
+        for a in range(t):
             for b in range(t):
-                u[a, b, oc, ch] = gw0 * g[b, 0] + gw1 * g[b, 1] + gw2 * g[b, 2]
+                gb0, gb1, gb2 = g[b, 0], g[b, 1], g[b, 2]
+                for ch in range(c):
+                    u[a, b, oc, ch] = gw[a, 0, ch] * gb0 + gw[a, 1, ch] * gb1 + \
+                        gw[a, 2, ch] * gb2
 
 
 def winograd_filter_transform(w, u):
     """Fill u (t, t, O, C) with G w[o, c] G^T for the 3x3 filters w (O, C, 3, 3)."""
     if u.size:
-        _filter(w, u, np.asarray(MATRICES[u.shape[0] - 2][1], np.float64))
+        _filter(w, u, _G[u.shape[0] - 2])
+
+
+@njit(cache=True, inline="always")
+def _crop_plane(p, y, nb, oc, bias, m):
+    """y[nb, oc, i, j] = p[i, j % m, j // m] + bias: the phase-major tile plane p, cropped."""
+    out_h, out_w = y.shape[2:]
+    for i in range(out_h):
+        for k in range(m):
+            for q in range((out_w - k + m - 1) // m):
+                y[nb, oc, i, q * m + k] = p[i, k, q] + bias
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -147,24 +175,21 @@ def _output2(mm, y, b, one):
     o, n, tiles_h, tiles_w = mm.shape[2:]
     for task in prange(o * n):
         oc, nb = task // n, task % n
-        p = np.empty((tiles_h * 2, tiles_w * 2), y.dtype)
+        p = np.empty((tiles_h * 2, 2, tiles_w), y.dtype)
+        g = np.empty((4, 2, tiles_w), y.dtype)
         for th in range(tiles_h):
-            r = th * 2
-            for tw in range(tiles_w):
-                q = tw * 2
-                e0 = at2(mm[0, 0, oc, nb, th, tw], mm[1, 0, oc, nb, th, tw],
-                         mm[2, 0, oc, nb, th, tw], mm[3, 0, oc, nb, th, tw])
-                e1 = at2(mm[0, 1, oc, nb, th, tw], mm[1, 1, oc, nb, th, tw],
-                         mm[2, 1, oc, nb, th, tw], mm[3, 1, oc, nb, th, tw])
-                e2 = at2(mm[0, 2, oc, nb, th, tw], mm[1, 2, oc, nb, th, tw],
-                         mm[2, 2, oc, nb, th, tw], mm[3, 2, oc, nb, th, tw])
-                e3 = at2(mm[0, 3, oc, nb, th, tw], mm[1, 3, oc, nb, th, tw],
-                         mm[2, 3, oc, nb, th, tw], mm[3, 3, oc, nb, th, tw])
-                for i in range(2):
-                    row = at2(e0[i], e1[i], e2[i], e3[i])
-                    p[r + i, q] = row[0]
-                    p[r + i, q + 1] = row[1]
-        _crop_plane(p, y, nb, oc, b[oc])
+            # M A: each row a of the tiles, tile columns innermost (contiguous loads)
+            for a in range(4):
+                for tw in range(tiles_w):
+                    g[a, 0, tw], g[a, 1, tw] = at2(
+                        mm[a, 0, oc, nb, th, tw], mm[a, 1, oc, nb, th, tw],
+                        mm[a, 2, oc, nb, th, tw], mm[a, 3, oc, nb, th, tw])
+            # A^T (M A), into the phase-major plane
+            for k in range(2):
+                for tw in range(tiles_w):
+                    p[th * 2, k, tw], p[th * 2 + 1, k, tw] = at2(
+                        g[0, k, tw], g[1, k, tw], g[2, k, tw], g[3, k, tw])
+        _crop_plane(p, y, nb, oc, b[oc], 2)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -175,43 +200,22 @@ def _output4(mm, y, b, one):
     eight = four + four
     for task in prange(o * n):
         oc, nb = task // n, task % n
-        p = np.empty((tiles_h * 4, tiles_w * 4), y.dtype)
+        p = np.empty((tiles_h * 4, 4, tiles_w), y.dtype)
+        g = np.empty((6, 4, tiles_w), y.dtype)
         for th in range(tiles_h):
+            for a in range(6):
+                for tw in range(tiles_w):
+                    g[a, 0, tw], g[a, 1, tw], g[a, 2, tw], g[a, 3, tw] = at4(
+                        mm[a, 0, oc, nb, th, tw], mm[a, 1, oc, nb, th, tw],
+                        mm[a, 2, oc, nb, th, tw], mm[a, 3, oc, nb, th, tw],
+                        mm[a, 4, oc, nb, th, tw], mm[a, 5, oc, nb, th, tw], two, four, eight)
             r = th * 4
-            for tw in range(tiles_w):
-                q = tw * 4
-                e0 = at4(mm[0, 0, oc, nb, th, tw], mm[1, 0, oc, nb, th, tw],
-                         mm[2, 0, oc, nb, th, tw], mm[3, 0, oc, nb, th, tw],
-                         mm[4, 0, oc, nb, th, tw], mm[5, 0, oc, nb, th, tw], two, four, eight)
-                e1 = at4(mm[0, 1, oc, nb, th, tw], mm[1, 1, oc, nb, th, tw],
-                         mm[2, 1, oc, nb, th, tw], mm[3, 1, oc, nb, th, tw],
-                         mm[4, 1, oc, nb, th, tw], mm[5, 1, oc, nb, th, tw], two, four, eight)
-                e2 = at4(mm[0, 2, oc, nb, th, tw], mm[1, 2, oc, nb, th, tw],
-                         mm[2, 2, oc, nb, th, tw], mm[3, 2, oc, nb, th, tw],
-                         mm[4, 2, oc, nb, th, tw], mm[5, 2, oc, nb, th, tw], two, four, eight)
-                e3 = at4(mm[0, 3, oc, nb, th, tw], mm[1, 3, oc, nb, th, tw],
-                         mm[2, 3, oc, nb, th, tw], mm[3, 3, oc, nb, th, tw],
-                         mm[4, 3, oc, nb, th, tw], mm[5, 3, oc, nb, th, tw], two, four, eight)
-                e4 = at4(mm[0, 4, oc, nb, th, tw], mm[1, 4, oc, nb, th, tw],
-                         mm[2, 4, oc, nb, th, tw], mm[3, 4, oc, nb, th, tw],
-                         mm[4, 4, oc, nb, th, tw], mm[5, 4, oc, nb, th, tw], two, four, eight)
-                e5 = at4(mm[0, 5, oc, nb, th, tw], mm[1, 5, oc, nb, th, tw],
-                         mm[2, 5, oc, nb, th, tw], mm[3, 5, oc, nb, th, tw],
-                         mm[4, 5, oc, nb, th, tw], mm[5, 5, oc, nb, th, tw], two, four, eight)
-                for i in range(4):
-                    row = at4(e0[i], e1[i], e2[i], e3[i], e4[i], e5[i], two, four, eight)
-                    for j in range(4):
-                        p[r + i, q + j] = row[j]
-        _crop_plane(p, y, nb, oc, b[oc])
-
-
-@njit(cache=True, inline="always")
-def _crop_plane(p, y, nb, oc, bias):
-    """y[nb, oc] = the top-left of the tile plane p, plus bias."""
-    out_h, out_w = y.shape[2:]
-    for i in range(out_h):
-        for j in range(out_w):
-            y[nb, oc, i, j] = p[i, j] + bias
+            for k in range(4):
+                for tw in range(tiles_w):
+                    p[r, k, tw], p[r + 1, k, tw], p[r + 2, k, tw], p[r + 3, k, tw] = at4(
+                        g[0, k, tw], g[1, k, tw], g[2, k, tw], g[3, k, tw], g[4, k, tw],
+                        g[5, k, tw], two, four, eight)
+        _crop_plane(p, y, nb, oc, b[oc], 4)
 
 
 def winograd_output_transform(mm, y, b):
