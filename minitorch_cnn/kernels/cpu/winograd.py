@@ -139,19 +139,25 @@ def _filter(w, u, g):
     t = u.shape[0]
     o, c = w.shape[:2]
     for oc in prange(o):
+        taps = np.empty((3, 3, c))  # w[oc] with the channels innermost, in float64
+        for ch in range(c):
+            for i in range(3):
+                for j in range(3):
+                    taps[i, j, ch] = w[oc, ch, i, j]
         gw = np.empty((t, 3, c))
         for a in range(t):
             ga0, ga1, ga2 = g[a, 0], g[a, 1], g[a, 2]
             for j in range(3):
+                t0, t1, t2, out = taps[0, j], taps[1, j], taps[2, j], gw[a, j]
                 for ch in range(c):
-                    gw[a, j, ch] = ga0 * w[oc, ch, 0, j] + ga1 * w[oc, ch, 1, j] + \
-                        ga2 * w[oc, ch, 2, j]
+                    out[ch] = ga0 * t0[ch] + ga1 * t1[ch] + ga2 * t2[ch]
         for a in range(t):
+            r0, r1, r2 = gw[a, 0], gw[a, 1], gw[a, 2]
             for b in range(t):
                 gb0, gb1, gb2 = g[b, 0], g[b, 1], g[b, 2]
+                out = u[a, b, oc]
                 for ch in range(c):
-                    u[a, b, oc, ch] = gw[a, 0, ch] * gb0 + gw[a, 1, ch] * gb1 + \
-                        gw[a, 2, ch] * gb2
+                    out[ch] = r0[ch] * gb0 + r1[ch] * gb1 + r2[ch] * gb2
 
 
 def winograd_filter_transform(w, u):
@@ -161,35 +167,40 @@ def winograd_filter_transform(w, u):
 
 
 @njit(cache=True, inline="always")
-def _crop_plane(p, y, nb, oc, bias, m):
-    """y[nb, oc, i, j] = p[i, j % m, j // m] + bias: the phase-major tile plane p, cropped."""
+def _crop_plane(p, y, nb, oc, bias, tiles_w):
+    """y[nb, oc, th*m + i, tw*m + k] = p[i, k, th*tiles_w + tw] + bias, inside y."""
+    m = p.shape[0]
     out_h, out_w = y.shape[2:]
-    for i in range(out_h):
+    for r in range(out_h):
+        th, i = r // m, r % m
         for k in range(m):
-            for q in range((out_w - k + m - 1) // m):
-                y[nb, oc, i, q * m + k] = p[i, k, q] + bias
+            src = p[i, k, th * tiles_w:(th + 1) * tiles_w]
+            for tw in range((out_w - k + m - 1) // m):
+                y[nb, oc, r, tw * m + k] = src[tw] + bias
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def _output2(mm, y, b, one):
     o, n, tiles_h, tiles_w = mm.shape[2:]
+    tiles = tiles_h * tiles_w
+    mf = mm.reshape(4, 4, o, n, tiles)
     for task in prange(o * n):
         oc, nb = task // n, task % n
-        p = np.empty((tiles_h * 2, 2, tiles_w), y.dtype)
-        g = np.empty((4, 2, tiles_w), y.dtype)
-        for th in range(tiles_h):
-            # M A: each row a of the tiles, tile columns innermost (contiguous loads)
-            for a in range(4):
-                for tw in range(tiles_w):
-                    g[a, 0, tw], g[a, 1, tw] = at2(
-                        mm[a, 0, oc, nb, th, tw], mm[a, 1, oc, nb, th, tw],
-                        mm[a, 2, oc, nb, th, tw], mm[a, 3, oc, nb, th, tw])
-            # A^T (M A), into the phase-major plane
-            for k in range(2):
-                for tw in range(tiles_w):
-                    p[th * 2, k, tw], p[th * 2 + 1, k, tw] = at2(
-                        g[0, k, tw], g[1, k, tw], g[2, k, tw], g[3, k, tw])
-        _crop_plane(p, y, nb, oc, b[oc], 2)
+        g = np.empty((4, 2, tiles), y.dtype)
+        # M A for every tile of the plane (contiguous loads and stores)
+        for a in range(4):
+            m0, m1, m2, m3 = mf[a, 0, oc, nb], mf[a, 1, oc, nb], mf[a, 2, oc, nb], mf[a, 3, oc, nb]
+            ga0, ga1 = g[a, 0], g[a, 1]
+            for q in range(tiles):
+                ga0[q], ga1[q] = at2(m0[q], m1[q], m2[q], m3[q])
+        # A^T (M A): p[i, k, tile] is the tile's pixel (i, k)
+        p = np.empty((2, 2, tiles), y.dtype)
+        for k in range(2):
+            g0, g1, g2, g3 = g[0, k], g[1, k], g[2, k], g[3, k]
+            p0, p1 = p[0, k], p[1, k]
+            for q in range(tiles):
+                p0[q], p1[q] = at2(g0[q], g1[q], g2[q], g3[q])
+        _crop_plane(p, y, nb, oc, b[oc], tiles_w)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -198,24 +209,26 @@ def _output4(mm, y, b, one):
     two = one + one
     four = two + two
     eight = four + four
+    tiles = tiles_h * tiles_w
+    mf = mm.reshape(6, 6, o, n, tiles)
     for task in prange(o * n):
         oc, nb = task // n, task % n
-        p = np.empty((tiles_h * 4, 4, tiles_w), y.dtype)
-        g = np.empty((6, 4, tiles_w), y.dtype)
-        for th in range(tiles_h):
-            for a in range(6):
-                for tw in range(tiles_w):
-                    g[a, 0, tw], g[a, 1, tw], g[a, 2, tw], g[a, 3, tw] = at4(
-                        mm[a, 0, oc, nb, th, tw], mm[a, 1, oc, nb, th, tw],
-                        mm[a, 2, oc, nb, th, tw], mm[a, 3, oc, nb, th, tw],
-                        mm[a, 4, oc, nb, th, tw], mm[a, 5, oc, nb, th, tw], two, four, eight)
-            r = th * 4
-            for k in range(4):
-                for tw in range(tiles_w):
-                    p[r, k, tw], p[r + 1, k, tw], p[r + 2, k, tw], p[r + 3, k, tw] = at4(
-                        g[0, k, tw], g[1, k, tw], g[2, k, tw], g[3, k, tw], g[4, k, tw],
-                        g[5, k, tw], two, four, eight)
-        _crop_plane(p, y, nb, oc, b[oc], 4)
+        g = np.empty((6, 4, tiles), y.dtype)
+        for a in range(6):
+            m0, m1, m2 = mf[a, 0, oc, nb], mf[a, 1, oc, nb], mf[a, 2, oc, nb]
+            m3, m4, m5 = mf[a, 3, oc, nb], mf[a, 4, oc, nb], mf[a, 5, oc, nb]
+            ga0, ga1, ga2, ga3 = g[a, 0], g[a, 1], g[a, 2], g[a, 3]
+            for q in range(tiles):
+                ga0[q], ga1[q], ga2[q], ga3[q] = at4(m0[q], m1[q], m2[q], m3[q], m4[q], m5[q],
+                                                     two, four, eight)
+        p = np.empty((4, 4, tiles), y.dtype)
+        for k in range(4):
+            g0, g1, g2, g3, g4, g5 = g[0, k], g[1, k], g[2, k], g[3, k], g[4, k], g[5, k]
+            p0, p1, p2, p3 = p[0, k], p[1, k], p[2, k], p[3, k]
+            for q in range(tiles):
+                p0[q], p1[q], p2[q], p3[q] = at4(g0[q], g1[q], g2[q], g3[q], g4[q], g5[q],
+                                                 two, four, eight)
+        _crop_plane(p, y, nb, oc, b[oc], tiles_w)
 
 
 def winograd_output_transform(mm, y, b):
