@@ -38,6 +38,9 @@ ZOO_LAYERS = [
     ("resnet layer1", 64, 64, 56), ("resnet layer2", 128, 128, 28),
     ("resnet layer3", 256, 256, 14), ("resnet layer4", 512, 512, 7),
 ]
+# beyond the zoo: where the rule's bound on C comes from, and raw 0..255 pixels into conv1_1
+EXTRA_LAYERS = [("wider", 1024, 256, 14), ("wider", 2048, 256, 7),
+                ("conv1_1 0..255", 3, 64, 224)]
 # (name, N, C, O, H = W) of the benchmark layers (benchmarks/cases/conv.py)
 SPEED_LAYERS = [("vgg 3x3", 8, 64, 128, 112), ("resnet 3x3", 32, 64, 64, 56),
                 ("late 3x3", 32, 512, 512, 7)]
@@ -58,9 +61,11 @@ def error_table(batch):
     print(f"{'':<30}" + "".join(f"{title:^27}" for title in (
         "forward max-rel", "forward L2-rel", "input grad max-rel")))
     print(f"{'layer':<18}{'C':>4}{'O':>4}{'H':>4}" + "".join(f"{a:>9}" for a in algos) * 3)
-    for name, c, o, h in ZOO_LAYERS:
+    for name, c, o, h in ZOO_LAYERS + EXTRA_LAYERS:
         x = rng.standard_normal((batch, c, h, h)).astype(np.float32)
-        if c != 3:
+        if "255" in name:
+            x = rng.integers(0, 256, x.shape).astype(np.float32)
+        elif c != 3:
             x = np.maximum(x, 0)
         w = (rng.standard_normal((o, c, 3, 3)) * np.sqrt(2 / (9 * c))).astype(np.float32)
         g = _geometry(h)

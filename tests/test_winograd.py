@@ -187,3 +187,13 @@ def test_against_torch(torch, m, dtype, rng):
     rtol = 1e-13 if dtype == np.float64 else 1e-5
     _assert_close(winograd.forward(x, w, g, m, CPU, b), ty.detach().numpy(), rtol)
     _assert_close(winograd.input_grad(gy, w, g, m, CPU, x.shape), tx.grad.numpy(), rtol)
+
+
+def test_choose_m():
+    assert winograd.choose_m((64, 64, 3, 3), (8, 64, 56, 56), np.float32) == 4
+    assert winograd.choose_m((512, 512, 3, 3), (8, 512, 7, 7), "float32") == 4
+    assert winograd.choose_m((64, 64, 3, 3), (8, 64, 2, 2), np.float32) == 2  # 1 tile of 36
+    assert winograd.choose_m((64, 4096, 3, 3), (8, 4096, 7, 7), np.float32) == 2  # unmeasured
+    assert winograd.choose_m((4096, 64, 3, 3), (8, 64, 7, 7), np.float32) == 2  # its input grad
+    assert winograd.choose_m((64, 4096, 3, 3), (8, 4096, 7, 7), np.float64) == 4
+    assert winograd.choose_m((64, 64, 3, 3), (8, 64, 56, 56), np.float16) == 2

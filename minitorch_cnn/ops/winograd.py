@@ -24,10 +24,15 @@ weight gradient stays im2col (``ops.conv.conv_backward``).
 F(4x4) loses digits in float32 (its transforms hold 4, 5, 8 and 1/24): ``choose_m`` picks m
 from the measured errors of docs/kernels.md ("Winograd").
 """
+import numpy as np
+
 from .. import backend, config, kernels, threads
 from . import conv_chunks
 from .conv import Geometry
 
+# F(4x4) in float32 within 1e-4 of the largest output up to this many channels summed over (the
+# forward's C, the input gradient's O): measured up to 2048 (docs/kernels.md, "Winograd")
+_F4_FLOAT32_MAX_CHANNELS = 2048
 # below this many MiB of V + M per sample-chunk the transforms' output stays in cache between
 # the transform and the GEMM
 _CHUNK_MIB = 16
@@ -39,6 +44,27 @@ def applicable(w_shape, geometry, groups):
     g = geometry
     return (groups == 1 and tuple(w_shape[2:]) == (3, 3) and g.sy == g.sx == 1
             and g.dy == g.dx == 1)
+
+
+def choose_m(w_shape, x_shape, dtype):
+    """The tile size m (2 or 4) for a convolution of x_shape (N, C, H, W) by w_shape
+    (O, C, 3, 3) with stride 1 and padding 1 (one answer for its forward and input gradient).
+
+    F(4x4) does 36 multiplications per 4x4 output tile, F(2x2) 16 per 2x2 (2.25 and 4 per
+    output), but F(4x4) loses digits: measured in float32 on the zoo's 3x3 layers (VGG-16,
+    ResNet-18/50) and up to 2048 channels, its error stayed below 2.1e-5 of the largest output
+    (F(2x2) and im2col: below 1e-6), within the 1e-4 bound. So: float64 always F(4x4) (errors
+    ~1e-14); float32 F(4x4) while C and O are at most 2048 (the measured range) and its tiles
+    cost fewer multiplications than F(2x2)'s (not on maps of 1-2 pixels), else F(2x2); other
+    dtypes (float16: F(4x4)'s error would be ~1e-2) F(2x2)."""
+    dtype = np.dtype(dtype).name
+    if dtype not in ("float32", "float64"):
+        return 2
+    if dtype == "float32" and max(w_shape[0], w_shape[1]) > _F4_FLOAT32_MAX_CHANNELS:
+        return 2
+    h, w = x_shape[2:]
+    cost = {m: (m + 2) ** 2 * _tiles(h, m) * _tiles(w, m) for m in (2, 4)}
+    return 4 if cost[4] <= cost[2] else 2
 
 
 def _tiles(size, m):
