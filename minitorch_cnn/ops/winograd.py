@@ -33,9 +33,12 @@ from .conv import Geometry
 # F(4x4) in float32 within 1e-4 of the largest output up to this many channels summed over (the
 # forward's C, the input gradient's O): measured up to 2048 (docs/kernels.md, "Winograd")
 _F4_FLOAT32_MAX_CHANNELS = 2048
-# below this many MiB of V + M per sample-chunk the transforms' output stays in cache between
-# the transform and the GEMM
-_CHUNK_MIB = 16
+# batch chunks of about this many MiB of V + M (in cache between the transforms and the GEMMs)
+# but of at least this many GEMM columns (tiles), measured (float32, 2 threads, forward):
+# ResNet 3x3 (32,64,56,56) F(4x4) 58 -> 48 ms from 16 to 4 MiB; late 3x3 (32,512,7,7), 4 tiles
+# a sample, 113 ms with 2 MiB chunks (3 samples), 64 with 16 MiB (16 samples)
+_CHUNK_MIB = 4
+_CHUNK_COLUMNS = 128
 
 
 def applicable(w_shape, geometry, groups):
@@ -90,14 +93,15 @@ def forward(x, w, geometry, m, device, b=None):
         return y
     input_transform = kernels.get("winograd_input_transform", device)
     output_transform = kernels.get("winograd_output_transform", device)
-    per_sample = t * t * (c + o) * tiles_h * tiles_w
-    n_threads = config.get_num_threads()
-    chunks = conv_chunks.chunks(n, per_sample * xp.dtype(x.dtype).itemsize, _CHUNK_MIB,
-                                n_threads)
+    tiles = tiles_h * tiles_w
+    per_sample = t * t * (c + o) * tiles
+    sample_bytes = per_sample * xp.dtype(x.dtype).itemsize
+    mib = max(_CHUNK_MIB, sample_bytes * _tiles(_CHUNK_COLUMNS, tiles) / 2**20)
+    chunks = conv_chunks.chunks(n, sample_bytes, mib, config.get_num_threads())
 
     def chunk(lo, hi):
         nc = hi - lo
-        size_v = t * t * c * nc * tiles_h * tiles_w
+        size_v = t * t * c * nc * tiles
         data = conv_chunks.workspace(xp, device, x.dtype, nc * per_sample)
         v = data[:size_v].reshape(t, t, c, nc, tiles_h, tiles_w)
         mm = data[size_v:].reshape(t, t, o, nc, tiles_h, tiles_w)
