@@ -97,6 +97,8 @@ def forward(x, w, geometry, m, device, b=None):
     per_sample = t * t * (c + o) * tiles
     sample_bytes = per_sample * xp.dtype(x.dtype).itemsize
     mib = max(_CHUNK_MIB, sample_bytes * _tiles(_CHUNK_COLUMNS, tiles) / 2**20)
+    if device.type != "cpu":  # a GPU wants few, large launches: chunks as large as allowed
+        mib = None
     chunks = conv_chunks.chunks(n, sample_bytes, mib, config.get_num_threads())
 
     def chunk(lo, hi):
