@@ -197,3 +197,11 @@ def test_choose_m():
     assert winograd.choose_m((4096, 64, 3, 3), (8, 64, 7, 7), np.float32) == 2  # its input grad
     assert winograd.choose_m((64, 4096, 3, 3), (8, 4096, 7, 7), np.float64) == 4
     assert winograd.choose_m((64, 64, 3, 3), (8, 64, 56, 56), np.float16) == 2
+
+
+def test_empty_batch(rng):
+    w = rng.standard_normal((4, 3, 3, 3))
+    g = _geometry((0, 3, 5, 5), (1, 1))
+    assert winograd.forward(np.empty((0, 3, 5, 5)), w, g, 4, CPU).shape == (0, 4, 5, 5)
+    assert winograd.input_grad(np.empty((0, 4, 5, 5)), w, g, 2, CPU, (0, 3, 5, 5)).shape == \
+        (0, 3, 5, 5)
