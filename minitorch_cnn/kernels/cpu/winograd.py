@@ -52,6 +52,20 @@ def at4(m0, m1, m2, m3, m4, m5, two, four, eight):
 
 
 @njit(cache=True, inline="always")
+def _groups(planes):
+    """How many groups of planes the parallel loops run: each group allocates its scratch
+    planes once (late layers have 16384 planes of 7x7 in a batch of 32)."""
+    return min(planes, 256)
+
+
+@njit(cache=True, inline="always")
+def _group_range(group, planes):
+    """The planes [lo, hi) of a group."""
+    k = _groups(planes)
+    return group * planes // k, (group + 1) * planes // k
+
+
+@njit(cache=True, inline="always")
 def _pad_phases(x, nb, ch, ph, pw, pp, m):
     """The zero-padded plane of x[nb, ch], its columns by phase:
     pp[i, k, q] = x[nb, ch, i - ph, q*m + k - pw] (0 outside x), pp (rows, m, blocks)."""
@@ -69,26 +83,27 @@ def _pad_phases(x, nb, ch, ph, pw, pp, m):
 def _input2(x, v, ph, pw, one):
     c, n, tiles_h, tiles_w = v.shape[2:]
     blocks = tiles_w + 1
-    for task in prange(c * n):
-        ch, nb = task // n, task % n
+    for group in prange(_groups(c * n)):
         pp = np.empty((tiles_h * 2 + 2, 2, blocks), x.dtype)
-        _pad_phases(x, nb, ch, ph, pw, pp, 2)
-        rows = pp.reshape(pp.shape[0], 2 * blocks)
         f = np.empty((4, 2 * blocks), x.dtype)
-        for th in range(tiles_h):
-            # B^T d: the rows of the tile row combined, all columns at once
-            s0, s1, s2, s3 = rows[th * 2], rows[th * 2 + 1], rows[th * 2 + 2], rows[th * 2 + 3]
-            for q in range(2 * blocks):
-                f[0, q], f[1, q], f[2, q], f[3, q] = bt2(s0[q], s1[q], s2[q], s3[q])
-            # (B^T d) B: the columns of each tile (f's phases), tile columns innermost
-            for a in range(4):
-                fa = f[a]
-                for tw in range(tiles_w):
-                    e = bt2(fa[tw], fa[blocks + tw], fa[tw + 1], fa[blocks + tw + 1])
-                    v[a, 0, ch, nb, th, tw] = e[0]
-                    v[a, 1, ch, nb, th, tw] = e[1]
-                    v[a, 2, ch, nb, th, tw] = e[2]
-                    v[a, 3, ch, nb, th, tw] = e[3]
+        rows = pp.reshape(pp.shape[0], 2 * blocks)
+        for task in range(*_group_range(group, c * n)):
+            ch, nb = task // n, task % n
+            _pad_phases(x, nb, ch, ph, pw, pp, 2)
+            for th in range(tiles_h):
+                # B^T d: the rows of the tile row combined, all columns at once
+                s0, s1, s2, s3 = rows[th * 2], rows[th * 2 + 1], rows[th * 2 + 2], rows[th * 2 + 3]
+                for q in range(2 * blocks):
+                    f[0, q], f[1, q], f[2, q], f[3, q] = bt2(s0[q], s1[q], s2[q], s3[q])
+                # (B^T d) B: the columns of each tile (f's phases), tile columns innermost
+                for a in range(4):
+                    fa = f[a]
+                    for tw in range(tiles_w):
+                        e = bt2(fa[tw], fa[blocks + tw], fa[tw + 1], fa[blocks + tw + 1])
+                        v[a, 0, ch, nb, th, tw] = e[0]
+                        v[a, 1, ch, nb, th, tw] = e[1]
+                        v[a, 2, ch, nb, th, tw] = e[2]
+                        v[a, 3, ch, nb, th, tw] = e[3]
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -98,30 +113,31 @@ def _input4(x, v, ph, pw, one):
     four = two + two
     five = four + one
     blocks = tiles_w + 1
-    for task in prange(c * n):
-        ch, nb = task // n, task % n
+    for group in prange(_groups(c * n)):
         pp = np.empty((tiles_h * 4 + 2, 4, blocks), x.dtype)
-        _pad_phases(x, nb, ch, ph, pw, pp, 4)
-        rows = pp.reshape(pp.shape[0], 4 * blocks)
         f = np.empty((6, 4 * blocks), x.dtype)
-        for th in range(tiles_h):
-            r = th * 4
-            s0, s1, s2, s3, s4, s5 = (rows[r], rows[r + 1], rows[r + 2], rows[r + 3],
-                                      rows[r + 4], rows[r + 5])
-            for q in range(4 * blocks):
-                f[0, q], f[1, q], f[2, q], f[3, q], f[4, q], f[5, q] = bt4(
-                    s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], two, four, five)
-            for a in range(6):
-                fa = f[a]
-                for tw in range(tiles_w):
-                    e = bt4(fa[tw], fa[blocks + tw], fa[2 * blocks + tw], fa[3 * blocks + tw],
-                            fa[tw + 1], fa[blocks + tw + 1], two, four, five)
-                    v[a, 0, ch, nb, th, tw] = e[0]
-                    v[a, 1, ch, nb, th, tw] = e[1]
-                    v[a, 2, ch, nb, th, tw] = e[2]
-                    v[a, 3, ch, nb, th, tw] = e[3]
-                    v[a, 4, ch, nb, th, tw] = e[4]
-                    v[a, 5, ch, nb, th, tw] = e[5]
+        rows = pp.reshape(pp.shape[0], 4 * blocks)
+        for task in range(*_group_range(group, c * n)):
+            ch, nb = task // n, task % n
+            _pad_phases(x, nb, ch, ph, pw, pp, 4)
+            for th in range(tiles_h):
+                r = th * 4
+                s0, s1, s2, s3, s4, s5 = (rows[r], rows[r + 1], rows[r + 2], rows[r + 3],
+                                          rows[r + 4], rows[r + 5])
+                for q in range(4 * blocks):
+                    f[0, q], f[1, q], f[2, q], f[3, q], f[4, q], f[5, q] = bt4(
+                        s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], two, four, five)
+                for a in range(6):
+                    fa = f[a]
+                    for tw in range(tiles_w):
+                        e = bt4(fa[tw], fa[blocks + tw], fa[2 * blocks + tw], fa[3 * blocks + tw],
+                                fa[tw + 1], fa[blocks + tw + 1], two, four, five)
+                        v[a, 0, ch, nb, th, tw] = e[0]
+                        v[a, 1, ch, nb, th, tw] = e[1]
+                        v[a, 2, ch, nb, th, tw] = e[2]
+                        v[a, 3, ch, nb, th, tw] = e[3]
+                        v[a, 4, ch, nb, th, tw] = e[4]
+                        v[a, 5, ch, nb, th, tw] = e[5]
 
 
 def winograd_input_transform(x, v, ph, pw):
@@ -184,23 +200,25 @@ def _output2(mm, y, b, one):
     o, n, tiles_h, tiles_w = mm.shape[2:]
     tiles = tiles_h * tiles_w
     mf = mm.reshape(4, 4, o, n, tiles)
-    for task in prange(o * n):
-        oc, nb = task // n, task % n
+    for group in prange(_groups(o * n)):
         g = np.empty((4, 2, tiles), y.dtype)
-        # M A for every tile of the plane (contiguous loads and stores)
-        for a in range(4):
-            m0, m1, m2, m3 = mf[a, 0, oc, nb], mf[a, 1, oc, nb], mf[a, 2, oc, nb], mf[a, 3, oc, nb]
-            ga0, ga1 = g[a, 0], g[a, 1]
-            for q in range(tiles):
-                ga0[q], ga1[q] = at2(m0[q], m1[q], m2[q], m3[q])
-        # A^T (M A): p[i, k, tile] is the tile's pixel (i, k)
         p = np.empty((2, 2, tiles), y.dtype)
-        for k in range(2):
-            g0, g1, g2, g3 = g[0, k], g[1, k], g[2, k], g[3, k]
-            p0, p1 = p[0, k], p[1, k]
-            for q in range(tiles):
-                p0[q], p1[q] = at2(g0[q], g1[q], g2[q], g3[q])
-        _crop_plane(p, y, nb, oc, b[oc], tiles_w)
+        for task in range(*_group_range(group, o * n)):
+            oc, nb = task // n, task % n
+            # M A for every tile of the plane (contiguous loads and stores)
+            for a in range(4):
+                m0, m1 = mf[a, 0, oc, nb], mf[a, 1, oc, nb]
+                m2, m3 = mf[a, 2, oc, nb], mf[a, 3, oc, nb]
+                ga0, ga1 = g[a, 0], g[a, 1]
+                for q in range(tiles):
+                    ga0[q], ga1[q] = at2(m0[q], m1[q], m2[q], m3[q])
+            # A^T (M A): p[i, k, tile] is the tile's pixel (i, k)
+            for k in range(2):
+                g0, g1, g2, g3 = g[0, k], g[1, k], g[2, k], g[3, k]
+                p0, p1 = p[0, k], p[1, k]
+                for q in range(tiles):
+                    p0[q], p1[q] = at2(g0[q], g1[q], g2[q], g3[q])
+            _crop_plane(p, y, nb, oc, b[oc], tiles_w)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -211,24 +229,25 @@ def _output4(mm, y, b, one):
     eight = four + four
     tiles = tiles_h * tiles_w
     mf = mm.reshape(6, 6, o, n, tiles)
-    for task in prange(o * n):
-        oc, nb = task // n, task % n
+    for group in prange(_groups(o * n)):
         g = np.empty((6, 4, tiles), y.dtype)
-        for a in range(6):
-            m0, m1, m2 = mf[a, 0, oc, nb], mf[a, 1, oc, nb], mf[a, 2, oc, nb]
-            m3, m4, m5 = mf[a, 3, oc, nb], mf[a, 4, oc, nb], mf[a, 5, oc, nb]
-            ga0, ga1, ga2, ga3 = g[a, 0], g[a, 1], g[a, 2], g[a, 3]
-            for q in range(tiles):
-                ga0[q], ga1[q], ga2[q], ga3[q] = at4(m0[q], m1[q], m2[q], m3[q], m4[q], m5[q],
-                                                     two, four, eight)
         p = np.empty((4, 4, tiles), y.dtype)
-        for k in range(4):
-            g0, g1, g2, g3, g4, g5 = g[0, k], g[1, k], g[2, k], g[3, k], g[4, k], g[5, k]
-            p0, p1, p2, p3 = p[0, k], p[1, k], p[2, k], p[3, k]
-            for q in range(tiles):
-                p0[q], p1[q], p2[q], p3[q] = at4(g0[q], g1[q], g2[q], g3[q], g4[q], g5[q],
-                                                 two, four, eight)
-        _crop_plane(p, y, nb, oc, b[oc], tiles_w)
+        for task in range(*_group_range(group, o * n)):
+            oc, nb = task // n, task % n
+            for a in range(6):
+                m0, m1, m2 = mf[a, 0, oc, nb], mf[a, 1, oc, nb], mf[a, 2, oc, nb]
+                m3, m4, m5 = mf[a, 3, oc, nb], mf[a, 4, oc, nb], mf[a, 5, oc, nb]
+                ga0, ga1, ga2, ga3 = g[a, 0], g[a, 1], g[a, 2], g[a, 3]
+                for q in range(tiles):
+                    ga0[q], ga1[q], ga2[q], ga3[q] = at4(m0[q], m1[q], m2[q], m3[q], m4[q], m5[q],
+                                                         two, four, eight)
+            for k in range(4):
+                g0, g1, g2, g3, g4, g5 = g[0, k], g[1, k], g[2, k], g[3, k], g[4, k], g[5, k]
+                p0, p1, p2, p3 = p[0, k], p[1, k], p[2, k], p[3, k]
+                for q in range(tiles):
+                    p0[q], p1[q], p2[q], p3[q] = at4(g0[q], g1[q], g2[q], g3[q], g4[q], g5[q],
+                                                     two, four, eight)
+            _crop_plane(p, y, nb, oc, b[oc], tiles_w)
 
 
 def winograd_output_transform(mm, y, b):
