@@ -155,6 +155,10 @@ def test_on_every_device(device, m, rng):
     y = winograd.forward(xd, wd, g, m, dev, bd)
     _assert_close(mt.tensor(y, device=device).cpu().numpy(), conv.conv_forward(x, w, 1, g, CPU, b),
                   1e-13)
+    gy = rng.standard_normal(y.shape)
+    gx = winograd.input_grad(mt.tensor(gy, device=device).data, wd, g, m, dev, x.shape)
+    _assert_close(mt.tensor(gx, device=device).cpu().numpy(),
+                  conv.conv_backward(x, w, gy, 1, g, CPU, x.shape, True, False)[0], 1e-13)
 
 
 def test_applicable():
