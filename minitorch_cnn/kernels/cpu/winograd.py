@@ -2,15 +2,20 @@
 planes (the names, shapes and formulas: ``kernels/reference/winograd.py``).
 
 The transforms are memory-bound: each reads a plane once and writes t*t / m^2 times as much
-(F(2): 4x, F(4): 2.25x). So the input transform first copies its plane into a zero-padded
-scratch plane (one pass, no bounds tests after it) and then runs one straight-line tile body
-per tile, the tiles of a row innermost: its stores, ``v[a, b, c, n, th, :]``, are contiguous.
-The output transform mirrors it (contiguous loads, a padded scratch plane, one cropping copy
-that adds the bias). The 1-D transforms are written out with the zeros of B^T and A^T left
-out and shared sums computed once; their constants (2, 4, 5, 8, exact in binary) are made from
-``one`` in the arrays' dtype, as a literal would promote float32 arithmetic to float64. The
-filter transform runs in float64 (its cost is O*C*9) and rounds once. ``nogil``: the op runs
-batch chunks in several Python threads.
+(F(2): 4x, F(4): 2.25x), so every inner loop runs over contiguous memory, which LLVM
+vectorises. The input transform copies each plane into a zero-padded scratch plane with its
+columns by phase (``pp[i, k, q] = x[i - ph, q*m + k - pw]``: no bounds tests after it), then per
+row of tiles computes B^T d for all columns at once (row combinations) and (B^T d) B with the
+tile columns innermost, reading the phases as contiguous rows and storing
+``v[a, b, c, n, th, :]`` contiguously. The output transform runs A^T M A over whole planes
+(``mm[a, b, o, n]`` are contiguous (tiles_h * tiles_w) blocks) into a phase-major scratch plane,
+then crops it into y, adding the bias. Scratch planes are allocated once per group of planes
+(16384 7x7 planes in a late layer at batch 32: 1.5x faster than one allocation per plane).
+The 1-D transforms are written out with the zeros of B^T and A^T left out and shared sums
+computed once; their constants (2, 4, 5, 8, exact in binary) are made from ``one`` in the
+arrays' dtype, as a literal would promote float32 arithmetic to float64. The filter transform
+runs in float64 (its cost is O*C*9 reads) with the channels innermost and rounds once.
+``nogil``: the op runs batch chunks in several Python threads.
 """
 import numpy as np
 from numba import njit, prange
@@ -18,7 +23,6 @@ from numba import njit, prange
 from ..reference.winograd import MATRICES
 
 _G = {m: np.array(mats[1], np.float64) for m, mats in MATRICES.items()}
-
 
 
 @njit(cache=True, inline="always")
