@@ -209,3 +209,29 @@ def test_empty_batch(rng):
     assert winograd.forward(np.empty((0, 3, 5, 5)), w, g, 4, CPU).shape == (0, 4, 5, 5)
     assert winograd.input_grad(np.empty((0, 4, 5, 5)), w, g, 2, CPU, (0, 3, 5, 5)).shape == \
         (0, 3, 5, 5)
+
+
+class _WinogradConv(mt.Function):
+    """A conv2d whose forward and input gradient are Winograd's (the weight gradient im2col's),
+    as Conv2dFn would run them: what mt.gradcheck checks below."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, geometry, m):
+        ctx.save_for_backward(x, w)
+        ctx.geometry, ctx.m = geometry, m
+        return winograd.forward(x, w, geometry, m, ctx.device, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        gx = winograd.input_grad(gy, w, ctx.geometry, ctx.m, ctx.device, x.shape)
+        _, gw = conv.conv_backward(x, w, gy, 1, ctx.geometry, ctx.device, x.shape, False, True)
+        return gx, gw, gy.sum(axis=(0, 2, 3))
+
+
+@pytest.mark.parametrize("m", [2, 4])
+def test_gradcheck_of_a_winograd_conv(m, rng):
+    shape, o, padding = (2, 2, 5, 6), 3, (1, 0)
+    x, w, b = (mt.tensor(a, requires_grad=True) for a in _arrays(rng, shape, o, np.float64))
+    g = _geometry(shape, padding)
+    assert mt.gradcheck(lambda x, w, b: _WinogradConv.apply(x, w, b, geometry=g, m=m), (x, w, b))
