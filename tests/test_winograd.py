@@ -195,11 +195,13 @@ def test_against_torch(torch, m, dtype, rng):
 
 def test_choose_m():
     assert winograd.choose_m((64, 64, 3, 3), (8, 64, 56, 56), np.float32) == 4
-    assert winograd.choose_m((512, 512, 3, 3), (8, 512, 7, 7), "float32") == 4
-    assert winograd.choose_m((64, 64, 3, 3), (8, 64, 2, 2), np.float32) == 2  # 1 tile of 36
-    assert winograd.choose_m((64, 4096, 3, 3), (8, 4096, 7, 7), np.float32) == 2  # unmeasured
-    assert winograd.choose_m((4096, 64, 3, 3), (8, 64, 7, 7), np.float32) == 2  # its input grad
-    assert winograd.choose_m((64, 4096, 3, 3), (8, 4096, 7, 7), np.float64) == 4
+    assert winograd.choose_m((128, 128, 3, 3), (1, 128, 28, 28), np.float32) == 4
+    assert winograd.choose_m((512, 512, 3, 3), (32, 512, 7, 7), "float32") == 4  # 128 tiles
+    assert winograd.choose_m((512, 512, 3, 3), (16, 512, 7, 7), "float32") == 2  # 64 tiles
+    assert winograd.choose_m((64, 64, 3, 3), (256, 64, 2, 2), np.float32) == 2  # 1 tile of 36
+    assert winograd.choose_m((64, 4096, 3, 3), (8, 4096, 28, 28), np.float32) == 2  # unmeasured
+    assert winograd.choose_m((4096, 64, 3, 3), (8, 64, 28, 28), np.float32) == 2  # input grad
+    assert winograd.choose_m((64, 4096, 3, 3), (8, 4096, 28, 28), np.float64) == 4
     assert winograd.choose_m((64, 64, 3, 3), (8, 64, 56, 56), np.float16) == 2
 
 

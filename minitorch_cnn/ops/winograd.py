@@ -34,6 +34,10 @@ from .conv import Geometry
 # F(4x4) in float32 within 1e-4 of the largest output up to this many channels summed over (the
 # forward's C, the input gradient's O): measured up to 2048 (docs/kernels.md, "Winograd")
 _F4_FLOAT32_MAX_CHANNELS = 2048
+# F(4x4) faster than F(2x2) on maps of at least this size, or from this many F(4x4) tiles per
+# call (choose_m's measurements)
+_F4_MIN_SIZE = 28
+_F4_MIN_TILES = 128
 # batch chunks of about this many MiB of V + M (in cache between the transforms and the GEMMs)
 # but of at least this many GEMM columns (tiles), measured (float32, 2 threads, forward):
 # ResNet 3x3 (32,64,56,56) F(4x4) 58 -> 48 ms from 16 to 4 MiB; late 3x3 (32,512,7,7), 4 tiles
@@ -57,18 +61,26 @@ def choose_m(w_shape, x_shape, dtype):
     F(4x4) does 36 multiplications per 4x4 output tile, F(2x2) 16 per 2x2 (2.25 and 4 per
     output), but F(4x4) loses digits: measured in float32 on the zoo's 3x3 layers (VGG-16,
     ResNet-18/50) and up to 2048 channels, its error stayed below 2.1e-5 of the largest output
-    (F(2x2) and im2col: below 1e-6), within the 1e-4 bound. So: float64 always F(4x4) (errors
-    ~1e-14); float32 F(4x4) while C and O are at most 2048 (the measured range) and its tiles
-    cost fewer multiplications than F(2x2)'s (not on maps of 1-2 pixels), else F(2x2); other
-    dtypes (float16: F(4x4)'s error would be ~1e-2) F(2x2)."""
+    (F(2x2) and im2col: below 1e-6), within the 1e-4 bound. And its transformed filters are
+    2.25x larger (36 O C numbers, written at every call), which small batches of small maps do
+    not amortise: measured (float32, 2 threads), F(2x2) was faster below 128 F(4x4) tiles per
+    call on maps under 28x28 (7x7 at batch 16: 1.28x im2col's speed against 1.09x; 14x14 at
+    batch 4: 1.48x against 1.22x), F(4x4) from there (7x7 at batch 32: 1.38x against 1.33x)
+    and on maps of 28x28 and more (28x28 at batch 1: 1.59x against 1.37x).
+
+    So: F(4x4) when the error allows it (float64: always, errors ~1e-14; float32: C and O at
+    most 2048, the measured range), the map is at least 28x28 or gives at least 128 F(4x4)
+    tiles per call, and its tiles cost no more multiplications than F(2x2)'s (not on maps of
+    1-2 pixels); else F(2x2). Other dtypes (float16: F(4x4)'s error would be ~1e-2): F(2x2)."""
     dtype = np.dtype(dtype).name
     if dtype not in ("float32", "float64"):
         return 2
     if dtype == "float32" and max(w_shape[0], w_shape[1]) > _F4_FLOAT32_MAX_CHANNELS:
         return 2
-    h, w = x_shape[2:]
+    n, _, h, w = x_shape
     cost = {m: (m + 2) ** 2 * _tiles(h, m) * _tiles(w, m) for m in (2, 4)}
-    return 4 if cost[4] <= cost[2] else 2
+    amortised = min(h, w) >= _F4_MIN_SIZE or n * _tiles(h, 4) * _tiles(w, 4) >= _F4_MIN_TILES
+    return 4 if amortised and cost[4] <= cost[2] else 2
 
 
 def _tiles(size, m):
