@@ -23,6 +23,9 @@ FAMILIES = {
     "depthwise_conv2d_fwd": "depthwise",
     "depthwise_conv2d_bwd_data": "depthwise",
     "depthwise_conv2d_bwd_filter": "depthwise",
+    "winograd_input_transform": "winograd",
+    "winograd_filter_transform": "winograd",
+    "winograd_output_transform": "winograd",
     # --- pooling and locally-connected ---
     "max_pool2d_fwd": "pool",
     "max_pool2d_bwd": "pool",
