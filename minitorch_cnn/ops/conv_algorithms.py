@@ -4,8 +4,8 @@ Candidates: im2col + GEMM (``conv_im2col``; a 1x1 stride-1 convolution is one GE
 every convolution, and for stride-1 3x3 ones without dilation or groups Winograd's F(2x2,3x3)
 and F(4x4,3x3) (``winograd``, Lavin & Gray 2016). The weight gradient is always im2col's.
 
-* ``mt.backends.benchmark = False`` (the default): ``_rule`` picks, from the measurements in
-  its docstring.
+* ``mt.backends.benchmark = False`` (the default): ``_rule`` picks, from the measurements
+  noted at it.
 * ``mt.backends.benchmark = True`` (PyTorch's ``torch.backends.cudnn.benchmark``): the first
   call with a new key (pass, input and weight shapes, geometry, groups, dtype, device, which
   gradients) runs every candidate twice and keeps the fastest second run for the process;
@@ -48,12 +48,27 @@ def force(name):
 def _candidates(w_shape, g, groups, dtype):
     if not winograd.applicable(w_shape, g, groups):
         return ("im2col",)
-    return ("im2col", "winograd2", "winograd4")
+    if not winograd.f4_within_bound(w_shape, dtype):
+        return ("im2col", "winograd2")
+    return ALGORITHMS
 
 
-def _rule(pass_, x_shape, w_shape, g, dtype):
-    """The default choice: im2col."""
-    return "im2col"
+# Winograd's rule: from this many input channels and output pixels per call (N out_h out_w).
+# Measured against im2col (forward, float32, 2 threads; docs/kernels.md, "Winograd"): 1.3-2.3x
+# faster from 784 pixels on, even at 392, 0.1-0.8x below (one 7x7 or 14x14 map: transforming
+# a 512 x 512 filter costs more than im2col's whole layer); with 3 channels 0.5-0.9x (VGG's
+# first layer at batch 1 and 4: its GEMMs have an inner dimension of 3), with 16 1.0-1.4x.
+_WINOGRAD_MIN_CHANNELS = 16
+_WINOGRAD_MIN_PIXELS = 784
+
+
+def _rule(x_shape, w_shape, g, dtype):
+    """The default choice: Winograd (``winograd.choose_m``'s tile size) where it was measured
+    faster than im2col, im2col elsewhere."""
+    n, c = x_shape[:2]
+    if c < _WINOGRAD_MIN_CHANNELS or n * g.out_h * g.out_w < _WINOGRAD_MIN_PIXELS:
+        return "im2col"
+    return f"winograd{winograd.choose_m(w_shape, x_shape, dtype)}"
 
 
 def _choose(pass_, x, w, g, groups, device, run, need_w=False):
@@ -63,7 +78,7 @@ def _choose(pass_, x, w, g, groups, device, run, need_w=False):
     if _forced is not None:
         return _forced if _forced in candidates else "im2col"
     if not config.backends.benchmark:
-        return _rule(pass_, x.shape, w.shape, g, x.dtype)
+        return _rule(x.shape, w.shape, g, x.dtype)
     key = (pass_, tuple(x.shape), tuple(w.shape), tuple(g), groups, x.dtype.str, str(device),
            need_w)
     if key not in _chosen:

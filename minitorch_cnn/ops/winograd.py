@@ -12,7 +12,7 @@ of the output numbered n-major (``tiles = ceil(out_h / m) * ceil(out_w / m)`` pe
 
 All three operands are C-contiguous, so the GEMMs need no transposes, and their inner
 dimension N*tiles is wide. The batch runs in chunks whose V and M fit a bounded workspace
-(``conv_chunks``) on the CPU worker threads (``threads``), as ``ops.conv.conv_forward`` does.
+(``conv_chunks``) on the CPU worker threads (``threads``), as ``conv_im2col.conv_forward`` does.
 The filter is transformed at every call, as the weights change at every step (a cache keyed on
 the array would be stale after an in-place update): it writes t*t*O*C numbers next to the
 GEMMs' t*t*O*C*N*tiles multiply-adds, measured a tenth of a late 7x7 layer at batch 32.
@@ -20,7 +20,7 @@ GEMMs' t*t*O*C*N*tiles multiply-adds, measured a tenth of a late 7x7 layer at ba
 The input gradient of a stride-1 3x3 convolution with top/left padding (ph, pw) is the same
 kind of convolution of gy by the flipped, in/out-transposed filter, with top/left padding
 (2 - ph, 2 - pw) and x's size as output size: ``input_grad`` runs ``forward`` on it. The
-weight gradient stays im2col (``ops.conv.conv_backward``).
+weight gradient stays im2col (``conv_im2col.conv_backward``).
 
 F(4x4) loses digits in float32 (its transforms hold 4, 5, 8 and 1/24): ``choose_m`` picks m
 from the measured errors of docs/kernels.md ("Winograd").
@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import backend, config, kernels, threads
 from . import conv_chunks
-from .conv import Geometry
+from .conv_im2col import Geometry
 
 # F(4x4) in float32 within 1e-4 of the largest output up to this many channels summed over (the
 # forward's C, the input gradient's O): measured up to 2048 (docs/kernels.md, "Winograd")
@@ -54,6 +54,15 @@ def applicable(w_shape, geometry, groups):
             and g.dy == g.dx == 1)
 
 
+def f4_within_bound(w_shape, dtype):
+    """Whether F(4x4)'s float error stays within 1e-4 of the largest output for this filter
+    (float64 always; float32 up to the measured channel counts; not float16)."""
+    dtype = np.dtype(dtype).name
+    if dtype == "float64":
+        return True
+    return dtype == "float32" and max(w_shape[0], w_shape[1]) <= _F4_FLOAT32_MAX_CHANNELS
+
+
 def choose_m(w_shape, x_shape, dtype):
     """The tile size m (2 or 4) for a convolution of x_shape (N, C, H, W) by w_shape
     (O, C, 3, 3) with stride 1 and padding 1 (one answer for its forward and input gradient).
@@ -72,10 +81,7 @@ def choose_m(w_shape, x_shape, dtype):
     most 2048, the measured range), the map is at least 28x28 or gives at least 128 F(4x4)
     tiles per call, and its tiles cost no more multiplications than F(2x2)'s (not on maps of
     1-2 pixels); else F(2x2). Other dtypes (float16: F(4x4)'s error would be ~1e-2): F(2x2)."""
-    dtype = np.dtype(dtype).name
-    if dtype not in ("float32", "float64"):
-        return 2
-    if dtype == "float32" and max(w_shape[0], w_shape[1]) > _F4_FLOAT32_MAX_CHANNELS:
+    if not f4_within_bound(w_shape, dtype):
         return 2
     n, _, h, w = x_shape
     cost = {m: (m + 2) ** 2 * _tiles(h, m) * _tiles(w, m) for m in (2, 4)}
