@@ -2,7 +2,8 @@
 error on the zoo's 3x3 layers, and their speed against im2col + GEMM, in one run::
 
     python -m benchmarks.winograd error [--batch 1]
-    python -m benchmarks.winograd speed [--repeat 7] [--threads 2]
+    python -m benchmarks.winograd speed [--repeat 9] [--threads 2]
+    python -m benchmarks.winograd small [--repeat 9] [--threads 2]
 
 ``error``: for each stride-1 3x3 layer shape of VGG-16 and ResNet-18/50 (224x224 input; batch 1
 at full size: the error of a tile does not depend on the batch), He-initialised weights
@@ -14,7 +15,9 @@ float32 numbers: ``max |err| / max |ref|`` and ``||err|| / ||ref||``.
 ``speed``: forward, and forward + input gradient, of im2col (``ops.conv.conv_forward``,
 ``conv_backward`` with need_w=False) and of F(2x2), F(4x4), float32, on the benchmark layers;
 the variants are interleaved within each repeat (the machine may be shared) and the medians and
-the ratios im2col / Winograd (> 1: Winograd is faster) are printed.
+the ratios im2col / Winograd (> 1: Winograd is faster) are printed. ``small``: the forward
+the same way on small batches of small maps, where the filter transform does not amortise
+(what ``winograd.choose_m``'s F(2x2)/F(4x4) thresholds come from).
 """
 import argparse
 import statistics
@@ -42,6 +45,8 @@ ZOO_LAYERS = [
 EXTRA_LAYERS = [("wider", 1024, 256, 14), ("wider", 2048, 256, 7),
                 ("conv1_1 0..255", 3, 64, 224)]
 # (name, N, C, O, H = W) of the benchmark layers (benchmarks/cases/conv.py)
+SMALL_LAYERS = [(1, 512, 7), (8, 512, 7), (16, 512, 7), (32, 512, 7), (1, 256, 14),
+                (4, 256, 14), (8, 256, 14), (1, 128, 28), (1, 64, 28), (1, 64, 56)]
 SPEED_LAYERS = [("vgg 3x3", 8, 64, 128, 112), ("resnet 3x3", 32, 64, 64, 56),
                 ("late 3x3", 32, 512, 512, 7)]
 
@@ -84,6 +89,37 @@ def error_table(batch):
               flush=True)
 
 
+def _medians_ms(steps, repeat):
+    """Median times (ms) of the steps, interleaved in a rotating order within each repeat."""
+    times = {k: [] for k in steps}
+    for step in steps.values():  # warm-up: compilation, workspaces
+        step()
+    for r in range(repeat):
+        keys = list(steps)
+        for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+            t0 = time.perf_counter()
+            steps[k]()
+            times[k].append(time.perf_counter() - t0)
+    return {k: 1e3 * statistics.median(v) for k, v in times.items()}
+
+
+def small_table(repeat, n_threads):
+    mt.set_num_threads(n_threads)
+    rng = np.random.default_rng(0)
+    print(f"forward, float32, {n_threads} threads, median of {repeat} interleaved runs (ms); "
+          "ratio = im2col / winograd")
+    for n, c, h in SMALL_LAYERS:
+        x = rng.standard_normal((n, c, h, h)).astype(np.float32)
+        w = (rng.standard_normal((c, c, 3, 3)) * 0.05).astype(np.float32)
+        g = _geometry(h)
+        ms = _medians_ms({"im2col": lambda: conv.conv_forward(x, w, 1, g, CPU),
+                          "F2": lambda: winograd.forward(x, w, g, 2, CPU),
+                          "F4": lambda: winograd.forward(x, w, g, 4, CPU)}, repeat)
+        print(f"({n},{c},{h},{h})->{c} ({n * h * h} px): im2col {ms['im2col']:.1f}, F2 x"
+              f"{ms['im2col'] / ms['F2']:.2f}, F4 x{ms['im2col'] / ms['F4']:.2f}, choose_m "
+              f"{winograd.choose_m(w.shape, x.shape, x.dtype)}", flush=True)
+
+
 def speed_table(repeat, n_threads):
     mt.set_num_threads(n_threads)
     rng = np.random.default_rng(0)
@@ -105,16 +141,7 @@ def speed_table(repeat, n_threads):
             "F4 fwd+gx": lambda: (winograd.forward(x, w, g, 4, CPU),
                                   winograd.input_grad(gy, w, g, 4, CPU, x.shape)),
         }
-        times = {k: [] for k in steps}
-        for step in steps.values():  # warm-up: compilation, workspaces
-            step()
-        for r in range(repeat):
-            keys = list(steps)
-            for k in keys[r % len(keys):] + keys[:r % len(keys)]:
-                t0 = time.perf_counter()
-                steps[k]()
-                times[k].append(time.perf_counter() - t0)
-        ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
+        ms = _medians_ms(steps, repeat)
         print(f"{name} ({n},{c},{h},{h})->{o}: " + ", ".join(
             f"{k} {v:.1f}" for k, v in ms.items()))
         for kind in ("fwd", "fwd+gx"):
@@ -126,15 +153,17 @@ def speed_table(repeat, n_threads):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.winograd", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["error", "speed"])
+    parser.add_argument("what", choices=["error", "speed", "small"])
     parser.add_argument("--batch", type=int, default=1, help="batch of the error table")
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     if args.what == "error":
         error_table(args.batch)
-    else:
+    elif args.what == "speed":
         speed_table(args.repeat, args.threads)
+    else:
+        small_table(args.repeat, args.threads)
 
 
 if __name__ == "__main__":
