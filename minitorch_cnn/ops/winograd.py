@@ -96,7 +96,7 @@ def _tiles(size, m):
 def forward(x, w, geometry, m, device, b=None):
     """y (N, O, out_h, out_w) = the stride-1 3x3 convolution of x (N, C, H, W) by w (O, C, 3, 3)
     (+ b (O,)) by Winograd F(m x m, 3 x 3), m in (2, 4); x, w C-contiguous, same float dtype.
-    ``geometry`` is the ``ops.conv.Geometry`` of the convolution (``applicable`` holds)."""
+    ``geometry`` is the ``conv_im2col.Geometry`` of the convolution (``applicable`` holds)."""
     if m not in (2, 4):
         raise ValueError(f"winograd.forward: m must be 2 or 4, got {m!r}")
     xp = backend.xp(x)
