@@ -120,3 +120,25 @@ def test_densenet_zero_batch_and_eval_use_plain_cat():
     model.eval()
     with mt.no_grad():
         assert model(mt.randn(1, 3, 32, 32)).shape == (1, 3)
+
+
+@pytest.mark.oracle
+def test_tiny_densenet_training_step_equals_torchvisions(torch):
+    tv = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    theirs = tv.models.DenseNet(4, (2, 3), 8, num_classes=3).double().train()
+    ours = DenseNet(4, (2, 3), 8, num_classes=3).to(dtype=np.float64).train()
+    ours.load_state_dict({k: v.numpy().copy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(6).standard_normal((2, 3, 32, 32))
+    out = ours(mt.tensor(x))
+    expected = theirs(torch.tensor(x))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-9, atol=1e-10)
+    (out * out).sum().backward()
+    (expected * expected).sum().backward()
+    mine = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        np.testing.assert_allclose(mine[name].grad.data, p.grad.numpy(), rtol=1e-7, atol=1e-9,
+                                   err_msg=name)
+    state = ours.state_dict()
+    for name, v in theirs.state_dict().items():
+        np.testing.assert_allclose(state[name].numpy(), v.numpy(), rtol=1e-9, err_msg=name)
