@@ -23,7 +23,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import nn
-from ..ops.dense_concat import BatchNormReLUFn, CatIntoFn, FeatureBuffer
+from ..ops.dense_concat import BottleneckInputFn, CatIntoFn, FeatureBuffer
 from ..ops.functions import cat
 from ._common import check_input
 from ._torchvision import no_weights
@@ -54,23 +54,29 @@ class _DenseLayer(nn.Module):
             x = CatIntoFn.apply(*features, buffer=buffer)
         else:
             x = cat(features, dim=1)
-        x = self._norm_relu1(x) if self._fused_norm_relu1(x) else self.relu1(self.norm1(x))
-        x = self.conv1(x)
+        if self._fused_bottleneck(x):
+            x = self._bottleneck_input(x)
+        else:
+            x = self.conv1(self.relu1(self.norm1(x)))
         return self.dropout(self.conv2(self.relu2(self.norm2(x))))
 
-    def _fused_norm_relu1(self, x):
-        """Whether norm1-relu1 may run as one ``BatchNormReLUFn`` on x: in training, on plain
-        (unhooked) BatchNorm2d and ReLU modules and a non-empty float32/float64 input with more
-        than one value per channel (the rest, errors included, goes through the modules)."""
-        norm = self.norm1
-        return (self.training and type(norm) is nn.BatchNorm2d and type(self.relu1) is nn.ReLU
-                and "_hooks" not in norm.__dict__ and "_hooks" not in self.relu1.__dict__
+    def _fused_bottleneck(self, x):
+        """Whether norm1-relu1-conv1 may run as one ``BottleneckInputFn`` on x: in training, on
+        plain (unhooked) BatchNorm2d, ReLU and bias-free 1x1 Conv2d modules and a non-empty
+        float32/float64 input with more than one value per channel (the rest, errors included,
+        goes through the modules)."""
+        norm, conv = self.norm1, self.conv1
+        plain = type(norm) is nn.BatchNorm2d and type(self.relu1) is nn.ReLU and (
+            type(conv) is nn.Conv2d and conv.kernel_size == (1, 1) and conv.bias is None
+            and conv.stride == (1, 1) and conv.padding == (0, 0) and conv.groups == 1)
+        return (self.training and plain
+                and all("_hooks" not in m.__dict__ for m in (norm, self.relu1, conv))
                 and x.ndim == 4 and x.shape[1] == norm.num_features
                 and x.dtype in (np.float32, np.float64)
                 and x.shape[0] * x.shape[2] * x.shape[3] > 1)
 
-    def _norm_relu1(self, x):
-        """relu1(norm1(x)) in training, as ``_BatchNorm.forward`` then ``ReLU`` do it."""
+    def _bottleneck_input(self, x):
+        """conv1(relu1(norm1(x))) in training, norm1 as ``_BatchNorm.forward`` does it."""
         norm = self.norm1
         running, factor = None, 0.0 if norm.momentum is None else norm.momentum
         if norm.track_running_stats:
@@ -78,7 +84,8 @@ class _DenseLayer(nn.Module):
             if norm.momentum is None:
                 factor = 1.0 / int(norm.num_batches_tracked.item())
             running = (norm.running_mean.data, norm.running_var.data, factor)
-        return BatchNormReLUFn.apply(x, norm.weight, norm.bias, eps=norm.eps, running=running)
+        return BottleneckInputFn.apply(x, norm.weight, norm.bias, self.conv1.weight, eps=norm.eps,
+                                       running=running)
 
 
 class _DenseBlock(nn.ModuleDict):

@@ -15,13 +15,13 @@ batch norm's output is one more array of that size (the paper's Figure 2: 25 of 
   that memory. The buffer is written once per slice and never again, so the views that the
   graph keeps stay valid. Backward hands each input its slice of the gradient, exactly what
   ``CatFn`` does.
-- ``BatchNormReLUFn`` is a training-mode batch norm (batch statistics, running statistics
-  updated) followed by ReLU, on such a view without copying it: each sample's channels x[n] are
-  contiguous even where x is not, so the ``norm_*`` row kernels run sample by sample. It keeps
-  only its input (the shared view), the per-row statistics and its output (which the next
-  convolution keeps anyway), not the batch norm's output: the ReLU's mask is read back from the
-  output. Its results are those of ``RowNormFn`` then ``ReLUFn``, to the last bit (the same
-  kernels on the same rows, combined the same way).
+- ``BottleneckInputFn`` is the layer's BN-ReLU-Conv1x1 in training (batch statistics, running
+  statistics updated) on such a view, without copying it: each sample's channels x[n] are
+  contiguous even where x is not, so the ``norm_*`` row kernels and the 1x1 convolution's GEMM
+  run sample by sample. It keeps only its input (the shared view) and per-row statistics: the
+  BN-ReLU output, the other array of x's size, is made again in the backward (the paper's
+  shared, recomputed storage for the batch norm outputs). Per dense layer that leaves
+  O(bottleneck) arrays, not O(C0 + l k).
 """
 from .. import kernels
 from ..autograd import Function
@@ -92,13 +92,21 @@ def _rows(a, n):
     return a[n].reshape(a.shape[1], -1)
 
 
-class BatchNormReLUFn(Function):
-    """relu(batch_norm(x, training=True)) of x (N, C, H, W), whose samples x[n] are each
-    contiguous (a channel slice of a ``FeatureBuffer``), without copying x. ``running``: (mean,
-    var, momentum) updated in place, or None."""
+class BottleneckInputFn(Function):
+    """conv1x1(relu(batch_norm(x, training=True)), weight) of x (N, C, H, W) whose samples x[n]
+    are each contiguous (a channel slice of a ``FeatureBuffer``): a dense layer's first half,
+    BN-ReLU-Conv1x1 without a bias. ``running``: (mean, var, momentum) updated in place, or
+    None.
+
+    Nothing of x's size is stored: the BN-ReLU output of a sample is made in a temporary, fed to
+    the 1x1 convolution (a GEMM, weight (O, C) @ (C, H*W)) and dropped, and the backward makes it
+    again from x and the per-row statistics (one more pass over x; the paper's recomputation).
+    Results: those of ``RowNormFn``, ``ReLUFn`` and the convolution, to float rounding (the
+    normalisation and ReLU bit for bit: the same kernels on the same rows).
+    """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, eps, running=None):
+    def forward(ctx, x, bn_weight, bn_bias, weight, eps, running=None):
         xp, (n, c) = array_module(x), x.shape[:2]
         moments, _, affine, _ = ctx.kernels = [
             kernels.get(k, ctx.device) for k in ("norm_row_moments", "norm_row_grad_sums",
@@ -114,37 +122,53 @@ class BatchNormReLUFn(Function):
             _update_running(running, mean.reshape(-1, c), var.reshape(-1, c), count)
         mean = xp.broadcast_to(mean, (n, c)).reshape(-1)
         invstd = 1.0 / xp.sqrt(xp.broadcast_to(var, (n, c)).reshape(-1) + eps)
-        w = invstd if weight is None else _per_row(weight, n, c) * invstd
-        b = xp.zeros_like(w) if bias is None else _per_row(bias, n, c)
-        y = xp.empty(x.shape, x.dtype)
+        a = invstd if bn_weight is None else _per_row(bn_weight, n, c) * invstd
+        b = xp.zeros_like(a) if bn_bias is None else _per_row(bn_bias, n, c)
+        ctx.save_for_backward(x, mean, invstd, a, b, weight)
+        ctx.count, ctx.bn_weight, ctx.affine = count, bn_weight, affine
+        w2 = weight.reshape(weight.shape[0], c)
+        y = xp.empty((n, weight.shape[0]) + x.shape[2:], x.dtype)
         for i in range(n):
-            rows = slice(i * c, (i + 1) * c)
-            xp.maximum(affine(_rows(x, i), mean[rows], w[rows], b[rows]), 0, out=_rows(y, i))
-        ctx.save_for_backward(x, mean, invstd, y)
-        ctx.count, ctx.weight = count, weight
+            xp.matmul(w2, _relu_rows(ctx, x, i, mean, a, b), out=_rows(y, i))
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        x, mean, invstd, y = ctx.saved_tensors
+        x, mean, invstd, a, b, weight = ctx.saved_tensors
         xp, (n, c) = array_module(x), x.shape[:2]
         _, grad_sums, _, affine_bwd = ctx.kernels
-        g = kernels.get("relu_bwd", ctx.device)(xp.ascontiguousarray(gy), y)
-        sums = [grad_sums(_rows(g, i), _rows(x, i), mean[i * c:(i + 1) * c]) for i in range(n)]
-        sum_gy = xp.concatenate([a for a, _ in sums])
-        sum_gy_xc = xp.concatenate([b for _, b in sums])
-        need_x, need_w, need_b = ctx.needs_input_grad
-        gw = (sum_gy_xc * invstd).reshape(n, c).sum(axis=0) if need_w else None
-        gb = sum_gy.reshape(n, c).sum(axis=0) if need_b else None
+        need_x, need_bw, need_bb, need_w = ctx.needs_input_grad[:4]
+        gy = xp.ascontiguousarray(gy)
+        w2 = weight.reshape(weight.shape[0], c)
+        g = xp.empty(x.shape, x.dtype)  # the gradient at the BN output, then at x
+        gw = xp.zeros(w2.shape, x.dtype) if need_w else None
+        relu_bwd = kernels.get("relu_bwd", ctx.device)
+        sum_gy, sum_gy_xc = xp.empty(n * c), xp.empty(n * c)
+        for i in range(n):
+            rows, r = slice(i * c, (i + 1) * c), _relu_rows(ctx, x, i, mean, a, b)
+            if need_w:
+                gw += _rows(gy, i) @ r.T
+            _rows(g, i)[...] = relu_bwd(w2.T @ _rows(gy, i), r)
+            sum_gy[rows], sum_gy_xc[rows] = grad_sums(_rows(g, i), _rows(x, i), mean[rows])
+        gbw = (sum_gy_xc * invstd).reshape(n, c).sum(axis=0) if need_bw else None
+        gbb = sum_gy.reshape(n, c).sum(axis=0) if need_bb else None
+        gw = None if gw is None else gw.reshape(weight.shape)
         if not need_x:
-            return None, gw, gb
-        w = 1.0 if ctx.weight is None else _per_row(ctx.weight, n, c)
-        a = w * invstd
-        sa = _group(w * sum_gy, (n, c), _AXES) / ctx.count
-        sb = _group(w * sum_gy_xc, (n, c), _AXES) / ctx.count
+            return None, gbw, gbb, gw
+        bw = 1.0 if ctx.bn_weight is None else _per_row(ctx.bn_weight, n, c)
+        sa = _group(bw * sum_gy, (n, c), _AXES) / ctx.count
+        sb = _group(bw * sum_gy_xc, (n, c), _AXES) / ctx.count
         p, q = -invstd ** 3 * sb, -invstd * sa
         for i in range(n):  # g's rows are read before they are overwritten with gx's
             rows = slice(i * c, (i + 1) * c)
             _rows(g, i)[...] = affine_bwd(_rows(g, i), _rows(x, i), mean[rows], a[rows],
                                           p[rows], q[rows])
-        return g, gw, gb
+        return g, gbw, gbb, gw
+
+
+def _relu_rows(ctx, x, i, mean, a, b):
+    """relu(batch_norm(x))[i] as rows (C, H*W), a fresh array."""
+    c = x.shape[1]
+    rows = slice(i * c, (i + 1) * c)
+    r = ctx.affine(_rows(x, i), mean[rows], a[rows], b[rows])
+    return array_module(r).maximum(r, 0, out=r)
