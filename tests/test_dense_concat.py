@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minitorch_cnn as mt
+from minitorch_cnn import kernels
 from minitorch_cnn.models.densenet import DenseNet, _DenseBlock
 from minitorch_cnn.ops.dense_concat import BottleneckInputFn, CatIntoFn, FeatureBuffer
 from helpers import make
@@ -143,3 +144,20 @@ def test_tiny_densenet_training_step_equals_torchvisions(torch):
     state = ours.state_dict()
     for name, v in theirs.state_dict().items():
         np.testing.assert_allclose(state[name].numpy(), v.numpy(), rtol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize("impl", ["reference", "cpu",
+                                  pytest.param("cuda", marks=pytest.mark.cudasim)])
+def test_norm_affine_kernels_write_in_place(rng, impl):
+    if impl == "cuda" and not mt.cuda.is_available():
+        pytest.skip("no CUDA device or simulator")
+    x, gy = rng.standard_normal((2, 4, 6)).astype(np.float32)  # rows (4, 6) each
+    center, a, b, p, q = rng.standard_normal((5, 4))
+    affine, affine_bwd = (kernels.load(k, impl) for k in ("norm_affine", "norm_affine_bwd"))
+    want_y, want_gx = affine(x, center, a, b), affine_bwd(gy, x, center, a, p, q)
+    y = x.copy()
+    assert affine(y, center, a, b, out=y) is y
+    g = gy.copy()
+    assert affine_bwd(g, x, center, a, p, q, out=g) is g
+    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_array_equal(g, want_gx)

@@ -128,8 +128,9 @@ class BottleneckInputFn(Function):
         ctx.count, ctx.bn_weight, ctx.affine = count, bn_weight, affine
         w2 = weight.reshape(weight.shape[0], c)
         y = xp.empty((n, weight.shape[0]) + x.shape[2:], x.dtype)
+        r = xp.empty((c, x[0, 0].size), x.dtype)  # one sample's BN-ReLU output, reused
         for i in range(n):
-            xp.matmul(w2, _relu_rows(ctx, x, i, mean, a, b), out=_rows(y, i))
+            xp.matmul(w2, _relu_rows(ctx, x, i, mean, a, b, r), out=_rows(y, i))
         return y
 
     @staticmethod
@@ -140,16 +141,18 @@ class BottleneckInputFn(Function):
         need_x, need_bw, need_bb, need_w = ctx.needs_input_grad[:4]
         gy = xp.ascontiguousarray(gy)
         w2 = weight.reshape(weight.shape[0], c)
-        g = xp.empty(x.shape, x.dtype)  # the gradient at the BN output, then at x
+        g = xp.empty(x.shape, x.dtype)  # the gradient at the BN-ReLU output, then at x
         gw = xp.zeros(w2.shape, x.dtype) if need_w else None
-        relu_bwd = kernels.get("relu_bwd", ctx.device)
+        r = xp.empty((c, x[0, 0].size), x.dtype)
         sum_gy, sum_gy_xc = xp.empty(n * c), xp.empty(n * c)
         for i in range(n):
-            rows, r = slice(i * c, (i + 1) * c), _relu_rows(ctx, x, i, mean, a, b)
+            rows, gi = slice(i * c, (i + 1) * c), _rows(g, i)
+            _relu_rows(ctx, x, i, mean, a, b, r)
             if need_w:
                 gw += _rows(gy, i) @ r.T
-            _rows(g, i)[...] = relu_bwd(w2.T @ _rows(gy, i), r)
-            sum_gy[rows], sum_gy_xc[rows] = grad_sums(_rows(g, i), _rows(x, i), mean[rows])
+            xp.matmul(w2.T, _rows(gy, i), out=gi)
+            xp.multiply(gi, r > 0, out=gi)  # ReLU's backward
+            sum_gy[rows], sum_gy_xc[rows] = grad_sums(gi, _rows(x, i), mean[rows])
         gbw = (sum_gy_xc * invstd).reshape(n, c).sum(axis=0) if need_bw else None
         gbb = sum_gy.reshape(n, c).sum(axis=0) if need_bb else None
         gw = None if gw is None else gw.reshape(weight.shape)
@@ -159,16 +162,16 @@ class BottleneckInputFn(Function):
         sa = _group(bw * sum_gy, (n, c), _AXES) / ctx.count
         sb = _group(bw * sum_gy_xc, (n, c), _AXES) / ctx.count
         p, q = -invstd ** 3 * sb, -invstd * sa
-        for i in range(n):  # g's rows are read before they are overwritten with gx's
+        for i in range(n):  # in place: g becomes the gradient at x
             rows = slice(i * c, (i + 1) * c)
-            _rows(g, i)[...] = affine_bwd(_rows(g, i), _rows(x, i), mean[rows], a[rows],
-                                          p[rows], q[rows])
+            affine_bwd(_rows(g, i), _rows(x, i), mean[rows], a[rows], p[rows], q[rows],
+                       out=_rows(g, i))
         return g, gbw, gbb, gw
 
 
-def _relu_rows(ctx, x, i, mean, a, b):
-    """relu(batch_norm(x))[i] as rows (C, H*W), a fresh array."""
+def _relu_rows(ctx, x, i, mean, a, b, out):
+    """relu(batch_norm(x))[i] as rows (C, H*W), written into ``out``."""
     c = x.shape[1]
     rows = slice(i * c, (i + 1) * c)
-    r = ctx.affine(_rows(x, i), mean[rows], a[rows], b[rows])
-    return array_module(r).maximum(r, 0, out=r)
+    ctx.affine(_rows(x, i), mean[rows], a[rows], b[rows], out=out)
+    return array_module(out).maximum(out, 0, out=out)
