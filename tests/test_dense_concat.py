@@ -161,3 +161,15 @@ def test_norm_affine_kernels_write_in_place(rng, impl):
     assert affine_bwd(g, x, center, a, p, q, out=g) is g
     np.testing.assert_array_equal(y, want_y)
     np.testing.assert_array_equal(g, want_gx)
+
+
+def test_shared_buffer_block_on_each_device_equals_the_cat_block_on_the_cpu(device):
+    block = _block(np.float32)
+    plain = copy.deepcopy(block)
+    x = make(np.random.default_rng(7), 2, 4, 3, 3, dtype=np.float32)
+    xd = mt.tensor(x.data.copy(), device=device, requires_grad=True)
+    out, ref = block.to(device)(xd), _plain_block(plain, x)
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_allclose(out.cpu().numpy(), ref.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(xd.grad.cpu().numpy(), x.grad.data, rtol=1e-4, atol=1e-5)
