@@ -163,10 +163,14 @@ def test_norm_affine_kernels_write_in_place(rng, impl):
     np.testing.assert_array_equal(g, want_gx)
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param(
+    "cuda", marks=[pytest.mark.cudasim, pytest.mark.slow])])  # (about 15 s on the simulator)
 def test_shared_buffer_block_on_each_device_equals_the_cat_block_on_the_cpu(device):
+    if device == "cuda" and not mt.cuda.is_available():
+        pytest.skip("no CUDA device or simulator")
     block = _block(np.float32)
     plain = copy.deepcopy(block)
-    x = make(np.random.default_rng(7), 2, 4, 3, 3, dtype=np.float32)
+    x = make(np.random.default_rng(7), 2, 4, 2, 2, dtype=np.float32)
     xd = mt.tensor(x.data.copy(), device=device, requires_grad=True)
     out, ref = block.to(device)(xd), _plain_block(plain, x)
     out.sum().backward()
