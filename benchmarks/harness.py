@@ -5,7 +5,9 @@ Ours run in this process, which never imports torch; torch's in a child process 
 for our engine and for torch (when installed, with the same number of threads), their ratio
 (ours / torch: below 1 is faster), our GFLOP/s, our peak extra memory during one step
 (tracemalloc, which sees NumPy's allocations) and, once per run, the machine's own NumPy
-float32 GEMM rate as the ceiling to compare with.
+float32 GEMM rate as the ceiling to compare with. For the cases marked ``rss`` (or all, with
+``--rss``) it then prints both sides' peak resident memory, each measured in a fresh process
+(``peak_rss.py``).
 """
 import dataclasses
 import importlib
@@ -30,12 +32,14 @@ class Case:
     step that runs forward+backward once with minitorch_cnn; ``torch(torch_module)`` does the
     same with PyTorch on the CPU (None when torch has no such op). ``flops`` counts the
     forward+backward floating-point operations of one step (0 where it means little).
+    ``rss``: also measure both sides' peak resident memory by default (the big training steps).
     """
     name: str
     group: str
     flops: float
     ours: Callable[[str], Callable[[], None]]
     torch: Optional[Callable[[object], Callable[[], None]]] = None
+    rss: bool = False
 
 
 def all_cases():
@@ -90,9 +94,10 @@ def gemm_gflops(n=2048, repeat=5):
     return 2 * n ** 3 / (ms * 1e-3) / 1e9
 
 
-def _torch_side(*args, threads=None):
-    """The JSON that ``python -m benchmarks.torch_side *args`` prints; None without torch."""
-    command = [sys.executable, "-m", "benchmarks.torch_side", *args]
+def _torch_side(*args, threads=None, module="benchmarks.torch_side"):
+    """The JSON that ``python -m benchmarks.torch_side *args`` (or ``module``) prints; None
+    without torch."""
+    command = [sys.executable, "-m", module, *args]
     if threads:
         command += ["--threads", str(threads)]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -104,8 +109,17 @@ def _torch_side(*args, threads=None):
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def run(cases, repeat=5, device="cpu", with_torch=True, threads=None):
-    """Time every case; returns a list of result dicts (also printed as a table)."""
+def peak_rss(case, side, threads=None, steps=3):
+    """(base, peak) resident MiB of ``steps`` steps of ``case``'s ``side`` ("ours" or
+    "torch") in a fresh process; None where torch is absent."""
+    out = _torch_side("--case", case.name, "--side", side, "--steps", str(steps),
+                      threads=threads, module="benchmarks.peak_rss")
+    return None if out is None else (out["base_mib"], out["peak_mib"])
+
+
+def run(cases, repeat=5, device="cpu", with_torch=True, threads=None, rss=None):
+    """Time every case; returns a list of result dicts (also printed as a table). ``rss``: peak
+    resident memory of the cases marked ``rss`` (None), of all (True) or of none (False)."""
     import minitorch_cnn as mt
     if threads:
         mt.set_num_threads(threads)
@@ -138,7 +152,29 @@ def run(cases, repeat=5, device="cpu", with_torch=True, threads=None):
         gflops = f"{row['gflops']:.1f}" if row["gflops"] else "-"
         print(f"{case.name:<52} {ours:9.2f} {theirs:9.2f} {ratio:>6} {gflops:>8} {memory:7.1f}",
               flush=True)
+    if device == "cpu" and rss is not False:
+        _rss_table([(c, r) for c, r in zip(cases, results) if rss or c.rss], torch, threads)
     return results
+
+
+def _rss_table(rows, torch, threads):
+    """Both sides' peak resident memory (MiB), each in a fresh process; added to the rows."""
+    if not rows:
+        return
+    print("\npeak RSS, MiB (fresh process per side, 3 steps; base: after the library's import)")
+    header = (f"{'case':<52} {'ours':>7} {'torch':>7} {'ratio':>6} {'ours base':>9} "
+              f"{'torch base':>10}")
+    print(header)
+    print("-" * len(header))
+    nan = (float("nan"),) * 2
+    for case, row in rows:
+        ours = peak_rss(case, "ours", threads)
+        theirs = (peak_rss(case, "torch", threads) if torch and case.torch else None) or nan
+        row.update(ours_peak_rss_mib=ours[1], torch_peak_rss_mib=theirs[1],
+                   ours_base_rss_mib=ours[0], torch_base_rss_mib=theirs[0])
+        ratio = f"{ours[1] / theirs[1]:.2f}" if theirs[1] == theirs[1] else "-"
+        print(f"{case.name:<52} {ours[1]:7.0f} {theirs[1]:7.0f} {ratio:>6} {ours[0]:9.0f} "
+              f"{theirs[0]:10.0f}", flush=True)
 
 
 def write_json(results, path):

@@ -37,6 +37,7 @@ LAYERS = {
     "minitorch_cnn.serialization": 6, "minitorch_cnn.distributed": 6,
     "minitorch_cnn.checked_read": 6, "minitorch_cnn.anomaly": 3,
     "minitorch_cnn.tensor_functions": 6,
+    "minitorch_cnn.ops.dense_concat": 6,
     "minitorch_cnn.nn.functional": 7,
     "minitorch_cnn.nn": 8,
     "minitorch_cnn.optim": 9, "minitorch_cnn.data": 9, "minitorch_cnn.distributions": 9,

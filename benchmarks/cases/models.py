@@ -1,6 +1,7 @@
 """Whole training steps (forward, cross-entropy, backward, SGD with momentum) of zoo models at
 224x224, ours against the same torchvision model in the same run: ResNet-18 batch 16, VGG16
-batch 4, GoogLeNet (torchvision's layout, auxiliary heads weighted 0.3) batch 8.
+batch 4, GoogLeNet (torchvision's layout, auxiliary heads weighted 0.3) batch 8, ResNet-50
+batch 8. VGG16's and ResNet-50's also report both sides' peak RSS (``peak_rss.py``).
 
 Heavy (seconds to tens of seconds a step): run once, ``python -m benchmarks --group model
 --repeat 1``. The torch side needs torchvision (e.g. ``/tmp/tv/bin/python -m benchmarks ...``);
@@ -19,6 +20,8 @@ from ..harness import Case
 LR = 1e-3
 MODELS = [("resnet18", 16, 1_814_073_344), ("vgg16", 4, 15_470_264_320),
           ("googlenet", 8, 1_498_376_192)]
+MODELS.append(("resnet50", 8, 4_089_184_256))
+RSS = {"vgg16", "resnet50"}
 
 
 def _data(batch):
@@ -66,7 +69,7 @@ def _case(name, batch, macs):
 
     has_tv = importlib.util.find_spec("torchvision") is not None
     return Case(f"{name} train step (batch {batch}, 224x224)", "model", 3 * 2 * macs * batch,
-                ours, theirs if has_tv else None)
+                ours, theirs if has_tv else None, rss=name in RSS)
 
 
 CASES = [_case(*m) for m in MODELS]

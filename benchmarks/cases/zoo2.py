@@ -121,7 +121,8 @@ def _torch_deepface(torch):
 def _case(name, build, torch_model, n, c, size, classes, segmentation=False):
     return Case(f"{name} train step (batch {n}, {size})", "zoo2", 0,
                 _ours(build, n, c, size, classes, segmentation),
-                _theirs(torch_model, n, c, size, classes, segmentation) if torch_model else None)
+                _theirs(torch_model, n, c, size, classes, segmentation) if torch_model else None,
+                rss=name == "DenseNet121")  # its shared feature buffer: peak RSS against torch's
 
 
 CASES = [

@@ -12,10 +12,18 @@ halve the channels (compression 0.5, the "C"). ImageNet models, input 224x224:
 | DenseNet169 | 32 | 6, 12, 32, 32    | 64            | 14,149,480  |
 | DenseNet201 | 32 | 6, 12, 48, 32    | 64            | 20,013,928  |
 | DenseNet161 | 48 | 6, 12, 36, 24    | 96            | 28,681,000  |
+
+In training, each block concatenates into one shared buffer per forward pass and each layer's
+first BN-ReLU reads its view of it without a copy (Pleiss et al. 2017, ``ops/dense_concat.py``):
+the features of a block are stored once, O(L) per block instead of the O(L^2) of a ``cat`` per
+layer, with the same results. In eval (and for export) the blocks use plain ``cat``.
 """
 from collections import OrderedDict
 
+import numpy as np
+
 from .. import nn
+from ..ops.dense_concat import BottleneckInputFn, CatIntoFn, FeatureBuffer
 from ..ops.functions import cat
 from ._common import check_input
 from ._torchvision import no_weights
@@ -37,10 +45,47 @@ class _DenseLayer(nn.Module):
         self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, 3, padding=1, bias=False)
         self.dropout = nn.Dropout(drop_rate) if drop_rate > 0 else nn.Identity()
 
-    def forward(self, features):
-        x = cat(features, dim=1) if len(features) > 1 else features[0]
-        x = self.conv1(self.relu1(self.norm1(x)))
+    def forward(self, features, buffer=None):
+        """``features``: the block's input and the outputs of the layers before; ``buffer``:
+        the block's ``FeatureBuffer`` to concatenate them into (None: a fresh ``cat``)."""
+        if len(features) == 1:
+            x = features[0]
+        elif buffer is not None:
+            x = CatIntoFn.apply(*features, buffer=buffer)
+        else:
+            x = cat(features, dim=1)
+        if self._fused_bottleneck(x):
+            x = self._bottleneck_input(x)
+        else:
+            x = self.conv1(self.relu1(self.norm1(x)))
         return self.dropout(self.conv2(self.relu2(self.norm2(x))))
+
+    def _fused_bottleneck(self, x):
+        """Whether norm1-relu1-conv1 may run as one ``BottleneckInputFn`` on x: in training, on
+        plain (unhooked) BatchNorm2d, ReLU and bias-free 1x1 Conv2d modules and a non-empty
+        float32/float64 input with more than one value per channel (the rest, errors included,
+        goes through the modules)."""
+        norm, conv = self.norm1, self.conv1
+        plain = type(norm) is nn.BatchNorm2d and type(self.relu1) is nn.ReLU and (
+            type(conv) is nn.Conv2d and conv.kernel_size == (1, 1) and conv.bias is None
+            and conv.stride == (1, 1) and conv.padding == (0, 0) and conv.groups == 1)
+        return (self.training and plain
+                and all("_hooks" not in m.__dict__ for m in (norm, self.relu1, conv))
+                and x.ndim == 4 and x.shape[1] == norm.num_features
+                and x.dtype in (np.float32, np.float64)
+                and x.shape[0] * x.shape[2] * x.shape[3] > 1)
+
+    def _bottleneck_input(self, x):
+        """conv1(relu1(norm1(x))) in training, norm1 as ``_BatchNorm.forward`` does it."""
+        norm = self.norm1
+        running, factor = None, 0.0 if norm.momentum is None else norm.momentum
+        if norm.track_running_stats:
+            norm.num_batches_tracked.data += 1
+            if norm.momentum is None:
+                factor = 1.0 / int(norm.num_batches_tracked.item())
+            running = (norm.running_mean.data, norm.running_var.data, factor)
+        return BottleneckInputFn.apply(x, norm.weight, norm.bias, self.conv1.weight, eps=norm.eps,
+                                       running=running)
 
 
 class _DenseBlock(nn.ModuleDict):
@@ -52,9 +97,13 @@ class _DenseBlock(nn.ModuleDict):
 
     def forward(self, x):
         features = [x]
+        buffer = None
+        if self.training:  # one shared buffer for this pass (the last pass's graph keeps its own)
+            buffer = FeatureBuffer(x.shape[1] + sum(m.conv2.out_channels for m in self.values()))
         for layer in self.values():
-            features.append(layer(features))
-        return cat(features, dim=1)
+            features.append(layer(features, buffer=buffer))
+        return cat(features, dim=1) if buffer is None else CatIntoFn.apply(*features,
+                                                                           buffer=buffer)
 
 
 class _Transition(nn.Sequential):

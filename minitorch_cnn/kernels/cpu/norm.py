@@ -73,16 +73,17 @@ def norm_row_grad_sums(gy, x, center):
     return sum_gy, sum_gy_xc
 
 
-def norm_affine(x, center, a, b):
-    """y = (x - center[r]) * a[r] + b[r]."""
-    y = np.empty_like(x)
+def norm_affine(x, center, a, b, out=None):
+    """y = (x - center[r]) * a[r] + b[r], into ``out`` when given (x itself may be it)."""
+    y = np.empty_like(x) if out is None else out
     _affine(x, *(v.astype(x.dtype) for v in (center, a, b)), y)
     return y
 
 
-def norm_affine_bwd(gy, x, center, a, p, q):
-    """gx = gy * a[r] + (x - center[r]) * p[r] + q[r]."""
-    gx = np.empty_like(x)
+def norm_affine_bwd(gy, x, center, a, p, q, out=None):
+    """gx = gy * a[r] + (x - center[r]) * p[r] + q[r], into ``out`` when given (gy or x itself
+    may be it)."""
+    gx = np.empty_like(x) if out is None else out
     _affine_bwd(gy, x, *(v.astype(x.dtype) for v in (center, a, p, q)), gx)
     return gx
 

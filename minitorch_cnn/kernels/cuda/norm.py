@@ -103,17 +103,18 @@ def norm_row_grad_sums(gy, x, center):
     return sum_gy, sum_gy_xc
 
 
-def norm_affine(x, center, a, b):
-    """y = (x - center[r]) * a[r] + b[r]."""
-    y = array_module(x).empty_like(x)
+def norm_affine(x, center, a, b, out=None):
+    """y = (x - center[r]) * a[r] + b[r], into ``out`` when given (x itself may be it)."""
+    y = array_module(x).empty_like(x) if out is None else out
     if x.size:
         _affine[_elementwise_grid(x)](x, *(v.astype(x.dtype) for v in (center, a, b)), y)
     return y
 
 
-def norm_affine_bwd(gy, x, center, a, p, q):
-    """gx = gy * a[r] + (x - center[r]) * p[r] + q[r]."""
-    gx = array_module(x).empty_like(x)
+def norm_affine_bwd(gy, x, center, a, p, q, out=None):
+    """gx = gy * a[r] + (x - center[r]) * p[r] + q[r], into ``out`` when given (gy or x itself
+    may be it)."""
+    gx = array_module(x).empty_like(x) if out is None else out
     if x.size:
         _affine_bwd[_elementwise_grid(x)](gy, x, *(v.astype(x.dtype) for v in (center, a, p, q)),
                                           gx)

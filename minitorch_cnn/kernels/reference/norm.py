@@ -22,14 +22,23 @@ def norm_row_grad_sums(gy, x, center):
     return gy.sum(axis=1), (gy * (x - center[:, None])).sum(axis=1)
 
 
-def norm_affine(x, center, a, b):
-    """y = (x - center[r]) * a[r] + b[r]."""
-    return ((x - center[:, None]) * a[:, None] + b[:, None]).astype(x.dtype)
+def norm_affine(x, center, a, b, out=None):
+    """y = (x - center[r]) * a[r] + b[r], into ``out`` when given (x itself may be it)."""
+    y = ((x - center[:, None]) * a[:, None] + b[:, None]).astype(x.dtype)
+    if out is None:
+        return y
+    out[...] = y
+    return out
 
 
-def norm_affine_bwd(gy, x, center, a, p, q):
-    """gx = gy * a[r] + (x - center[r]) * p[r] + q[r]."""
-    return (gy * a[:, None] + (x - center[:, None]) * p[:, None] + q[:, None]).astype(x.dtype)
+def norm_affine_bwd(gy, x, center, a, p, q, out=None):
+    """gx = gy * a[r] + (x - center[r]) * p[r] + q[r], into ``out`` when given (gy or x itself
+    may be it)."""
+    gx = (gy * a[:, None] + (x - center[:, None]) * p[:, None] + q[:, None]).astype(x.dtype)
+    if out is None:
+        return gx
+    out[...] = gx
+    return out
 
 
 def layer_norm_fwd(x, w, b, eps):
