@@ -79,3 +79,83 @@ def int8_dequantize_nchw(q, scale, zero, out):
         for r in range(out_h):
             for c in range(out_w):
                 out[b, o, r, c] = (np.float32(q[b, r, c, o]) - z) * s
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def int8_im2col_nhwc(x, cols, sy, sx, ph, pw, dy, dx, pad):
+    n, h, w, c = x.shape
+    out_h, out_w, kh, kw, _ = cols.shape[1:]
+    for task in prange(n * out_h):
+        b = task // out_h
+        oh = task % out_h
+        for ow in range(out_w):
+            for i in range(kh):
+                r = oh * sy - ph + i * dy
+                for j in range(kw):
+                    col = ow * sx - pw + j * dx
+                    if 0 <= r < h and 0 <= col < w:
+                        for ch in range(c):  # a contiguous run of C codes
+                            cols[b, oh, ow, i, j, ch] = x[b, r, col, ch]
+                    else:
+                        for ch in range(c):
+                            cols[b, oh, ow, i, j, ch] = pad
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def int8_max_pool2d_nhwc(x, out, kh, kw, sy, sx, ph, pw, dy, dx):
+    n, h, w, c = x.shape
+    out_h, out_w = out.shape[1:3]
+    for task in prange(n * out_h):
+        b = task // out_h
+        oy = task % out_h
+        for ox in range(out_w):
+            best = out[b, oy, ox]
+            best[:] = -128
+            for i in range(kh):
+                r = oy * sy - ph + i * dy
+                if 0 <= r < h:
+                    for j in range(kw):
+                        col = ox * sx - pw + j * dx
+                        if 0 <= col < w:
+                            for ch in range(c):
+                                best[ch] = max(best[ch], x[b, r, col, ch])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def int8_avg_pool_nhwc(x, out, row_lo, row_hi, col_lo, col_hi, divisor, pad):
+    n, h, w, c = x.shape
+    out_h, out_w = out.shape[1:3]
+    for task in prange(n * out_h):
+        b = task // out_h
+        oy = task % out_h
+        r0, r1 = row_lo[oy], row_hi[oy]
+        total = np.empty(c, np.int64)
+        for ox in range(out_w):
+            c0, c1 = col_lo[ox], col_hi[ox]
+            total[:] = 0
+            count = 0
+            for r in range(max(r0, 0), min(r1, h)):
+                for col in range(max(c0, 0), min(c1, w)):
+                    count += 1
+                    for ch in range(c):
+                        total[ch] += x[b, r, col, ch]
+            d = divisor
+            extra = 0
+            if divisor > 0:
+                extra = ((r1 - r0) * (c1 - c0) - count) * pad
+            else:
+                d = count
+            for ch in range(c):
+                out[b, oy, ox, ch] = (2 * (total[ch] + extra) + d) // (2 * d)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def int8_add_requant(a, b, a_zero, b_zero, a_mult, b_mult, shift, out_zero, relu, out):
+    fa, fb, q = a.reshape(-1), b.reshape(-1), out.reshape(-1)
+    lo = out_zero if relu else -128
+    half = np.int64(1) << (shift - 1)
+    for i in prange(fa.size):
+        acc = ((np.int64(fa[i]) - a_zero) * a_mult + (np.int64(fb[i]) - b_zero) * b_mult
+               + half)
+        v = (acc >> shift) + out_zero
+        q[i] = np.int8(min(max(v, lo), 127))
