@@ -35,7 +35,8 @@ def test_int8_im2col_matches_reference(implementation, case, dtype, rng):
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
-@pytest.mark.parametrize("m,k,o", [(1, 1, 1), (7, 25, 6), (9, 300, 5), (4, 16, 3)])
+@pytest.mark.parametrize("m,k,o", [(1, 1, 1), (7, 25, 6), (9, 300, 5), (4, 16, 3),
+                                   (600, 20, 9), (300, 70, 130)])
 @pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("dtype", [np.int8, np.int16])
 def test_int8_gemm_requant_matches_reference(implementation, m, k, o, relu, dtype, rng):
@@ -184,3 +185,4 @@ def test_int8_add_requant_matches_reference(implementation, relu, rng):
     expected = np.clip(np.floor(real / so + 0.5) - 10, -10 if relu else -128, 127)
     assert np.abs(out["reference"] - expected).max() <= 1  # fixed point: at most a tie off
     assert (out["reference"] == expected).mean() > 0.95
+
