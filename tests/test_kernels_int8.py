@@ -186,3 +186,33 @@ def test_int8_add_requant_matches_reference(implementation, relu, rng):
     assert np.abs(out["reference"] - expected).max() <= 1  # fixed point: at most a tie off
     assert (out["reference"] == expected).mean() > 0.95
 
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("case", GEOMETRIES)
+@pytest.mark.parametrize("relu", [False, True])
+def test_int8_conv2d_kmajor_is_im2col_plus_gemm(implementation, case, relu, rng):
+    (n, c, h, w), (kh, kw), (sy, sx), (ph, pw), (dy, dx) = case
+    oh = (h + 2 * ph - dy * (kh - 1) - 1) // sy + 1
+    ow = (w + 2 * pw - dx * (kw - 1) - 1) // sx + 1
+    o, k = 5, c * kh * kw
+    x = rng.integers(-128, 128, (n, c, h, w)).astype(np.int8)
+    wq = np.zeros((o, k + 3), np.int16)  # rows may run past K (zeros), as quantize_int8's
+    wq[:, :k] = rng.integers(-127, 128, (o, k))
+    bias = rng.integers(-5000, 5000, o).astype(np.int32)
+    w_sums = wq.astype(np.int32).sum(1).astype(np.int32)
+    multiplier = rng.uniform(1e-4, 2e-2, o)
+    out = {}
+    for impl in ("reference", implementation):
+        y = np.zeros((n, oh, ow, o), np.int8)
+        kernels.load("int8_conv2d_kmajor", impl)(x, wq, kh, kw, sy, sx, ph, pw, dy, dx, bias,
+                                                 w_sums, 4, multiplier, -2, relu, y)
+        out[impl] = y
+    np.testing.assert_array_equal(out[implementation], out["reference"])
+    cols = np.zeros((n, oh, ow, c, kh, kw), np.int16)
+    kernels.load("int8_im2col", "cpu")(x, cols, sy, sx, ph, pw, dy, dx, 4)
+    gemm = np.zeros((n * oh * ow, o), np.int8)
+    kernels.load("int8_gemm_requant", "cpu")(cols.reshape(n * oh * ow, -1),
+                                             np.ascontiguousarray(wq[:, :k]), bias, w_sums, 4,
+                                             multiplier, -2, relu, gemm)
+    np.testing.assert_array_equal(out["reference"].reshape(-1, o), gemm)

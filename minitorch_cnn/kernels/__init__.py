@@ -62,6 +62,7 @@ FAMILIES = {
     "int8_max_pool2d_nhwc": "int8",
     "int8_avg_pool_nhwc": "int8",
     "int8_add_requant": "int8",
+    "int8_conv2d_kmajor": "int8",
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")

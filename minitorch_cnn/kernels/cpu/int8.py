@@ -159,3 +159,54 @@ def int8_add_requant(a, b, a_zero, b_zero, a_mult, b_mult, shift, out_zero, relu
                + half)
         v = (acc >> shift) + out_zero
         q[i] = np.int8(min(max(v, lo), 127))
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def int8_conv2d_kmajor(x, w, kh, kw, sy, sx, ph, pw, dy, dx, bias, w_sums, a_zero, multiplier,
+                       out_zero, relu, out):
+    # one sample per task: its padded copy, its K-major patches (K, P), then P-long
+    # multiply-adds per (tap, output channel) and the requantization, stored channels-last
+    n, c, h, wd = x.shape
+    _, out_h, out_w, o_len = out.shape
+    p_len = out_h * out_w
+    k_len = c * kh * kw
+    hp = max((out_h - 1) * sy + (kh - 1) * dy + 1, h + ph)
+    wp = max((out_w - 1) * sx + (kw - 1) * dx + 1, wd + pw)
+    lo = out_zero if relu else -128
+    for b in prange(n):
+        xp = np.full((c, hp, wp), np.int32(a_zero))
+        for ch in range(c):
+            for r in range(h):
+                for cc in range(wd):
+                    xp[ch, r + ph, cc + pw] = x[b, ch, r, cc]
+        col = np.empty((k_len, p_len), np.int32)
+        for ch in range(c):
+            for i in range(kh):
+                for j in range(kw):
+                    k = (ch * kh + i) * kw + j
+                    for oy in range(out_h):
+                        r = oy * sy + i * dy
+                        base = oy * out_w
+                        if sx == 1:
+                            for ox in range(out_w):
+                                col[k, base + ox] = xp[ch, r, ox + j * dx]
+                        else:
+                            for ox in range(out_w):
+                                col[k, base + ox] = xp[ch, r, ox * sx + j * dx]
+        acc = np.zeros((o_len, p_len), np.int32)
+        for k in range(k_len):
+            for o in range(o_len):
+                wv = np.int32(w[o, k])
+                for p in range(np.uintp(p_len)):
+                    acc[np.uintp(o), p] += wv * col[np.uintp(k), p]
+        q8 = np.empty((o_len, p_len), np.int8)
+        for o in range(o_len):
+            shift = bias[o] - np.int32(a_zero) * w_sums[o]
+            mo = multiplier[o]
+            for p in range(p_len):
+                q = math.floor(np.float64(acc[o, p] + shift) * mo + 0.5) + out_zero
+                q8[o, p] = np.int8(min(max(q, lo), 127))
+        for oy in range(out_h):
+            for ox in range(out_w):
+                for o in range(o_len):
+                    out[b, oy, ox, o] = q8[o, oy * out_w + ox]

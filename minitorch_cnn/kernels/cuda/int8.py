@@ -193,3 +193,39 @@ def int8_add_requant(a, b, a_zero, b_zero, a_mult, b_mult, shift, out_zero, relu
     _add_requant[_blocks(a.size), THREADS](a.reshape(-1), b.reshape(-1), int(a_zero),
                                            int(b_zero), int(a_mult), int(b_mult), int(shift),
                                            int(out_zero), int(lo), out.reshape(-1))
+
+
+@cuda.jit
+def _conv2d_kmajor(x, w, kh, kw, sy, sx, ph, pw, dy, dx, bias, w_sums, a_zero, multiplier,
+                   out_zero, lo, out):
+    idx = cuda.grid(1)
+    n, out_h, out_w, o_len = out.shape
+    if idx >= out.size:
+        return
+    o = idx % o_len
+    t = idx // o_len
+    ox = t % out_w
+    t //= out_w
+    oy = t % out_h
+    b = t // out_h
+    acc = 0
+    for ch in range(x.shape[1]):
+        for i in range(kh):
+            r = oy * sy - ph + i * dy
+            for j in range(kw):
+                col = ox * sx - pw + j * dx
+                v = a_zero
+                if 0 <= r < x.shape[2] and 0 <= col < x.shape[3]:
+                    v = int(x[b, ch, r, col])
+                acc += v * int(w[o, (ch * kh + i) * kw + j])
+    acc += bias[o] - a_zero * w_sums[o]
+    q = math.floor(float(acc) * multiplier[o] + 0.5) + out_zero
+    out[b, oy, ox, o] = min(max(q, lo), 127)
+
+
+def int8_conv2d_kmajor(x, w, kh, kw, sy, sx, ph, pw, dy, dx, bias, w_sums, a_zero, multiplier,
+                       out_zero, relu, out):
+    lo = out_zero if relu else -128
+    _conv2d_kmajor[_blocks(out.size), THREADS](x, w, kh, kw, sy, sx, ph, pw, dy, dx, bias,
+                                               w_sums, int(a_zero), multiplier, int(out_zero),
+                                               int(lo), out)

@@ -37,6 +37,11 @@ output's scale with a fused ReLU, in fixed point (int64, exact everywhere)::
     out = clamp(((a - a_zero) a_mult + (b - b_zero) b_mult + 2^(shift-1)) >> shift + out_zero)
 
 with ``a_mult = round(s_a / s_out 2^shift)`` and the same for ``b``.
+
+``int8_conv2d_kmajor``: im2col + GEMM in one kernel for a conv with few taps per output
+(LeNet-5's conv1: K = 25), the same result bit for bit. The CPU version lays each sample's
+patches out K-major, (K, oh ow), as the float32 path does, so both the patch copies and the
+multiply-adds run along image rows; a 25-long dot product does not vectorise.
 """
 import numpy as np
 
@@ -137,3 +142,17 @@ def int8_add_requant(a, b, a_zero, b_zero, a_mult, b_mult, shift, out_zero, relu
            + (1 << (shift - 1)))
     q = (acc >> shift) + out_zero
     out[...] = xp.clip(q, out_zero if relu else -128, 127).astype(np.int8)
+
+
+def int8_conv2d_kmajor(x, w, kh, kw, sy, sx, ph, pw, dy, dx, bias, w_sums, a_zero, multiplier,
+                       out_zero, relu, out):
+    """The conv of int8 ``x`` (N, C, H, W) by weights ``w`` (O, >= C kh kw) in (C, kh, kw)
+    order, requantized into ``out`` (N, oh, ow, O): by definition im2col (padding ``a_zero``)
+    + ``int8_gemm_requant``."""
+    n, c = x.shape[:2]
+    _, out_h, out_w, o_len = out.shape
+    cols = array_module(x).zeros((n, out_h, out_w, c, kh, kw), np.int32)
+    int8_im2col(x, cols, sy, sx, ph, pw, dy, dx, a_zero)
+    a = cols.reshape(n * out_h * out_w, -1)
+    int8_gemm_requant(a, w[:, :a.shape[1]], bias, w_sums, a_zero, multiplier, out_zero, relu,
+                      out.reshape(-1, o_len))
