@@ -11,11 +11,15 @@ layers compute in int8:
 - activations affine int8 per tensor (scale and zero point from the range seen on the
   calibration batches: min/max, or a percentile that ignores outliers);
 - conv2d = int8 im2col (padding with the zero point) + int8 GEMM with int32 accumulation and
-  the requantization to the output's scale fused, with a ReLU that follows in a ``Sequential``
-  fused too (the output clamped at its zero point).
+  the requantization to the output's scale fused, with a ReLU that follows (in a
+  ``Sequential``, ResNet's stem and blocks) fused too (the output clamped at its zero point);
+  a first conv with few taps (LeNet-5's) as one K-major kernel, bit for bit the same.
 
-Each quantized layer takes and returns float tensors (quantizing its input, dequantizing its
-output), so layers it does not know (pooling, adds, concatenations) run as before.
+Activations stay int8 from layer to layer: a quantized layer returns a ``QTensor`` (codes,
+scale, zero point; channels-last for images), and the next one takes its scale and zero point
+as they are (no requantization). ReLU, pooling, flatten and ResNet's residual adds run on the
+codes (``qmodules.py``). Any other module reads the tensor's ``data``, which dequantizes it,
+so every model still runs; the model's output is a float tensor.
 """
 import copy
 
@@ -40,17 +44,6 @@ def _qparams(lo, hi):
     scale = (hi - lo) / 255.0 or 1.0
     zero = int(np.clip(np.round(-128 - lo / scale), -128, 127))
     return scale, zero
-
-
-def quantize_tensor(x, scale, zero, out=None):
-    """float array -> int8 codes (the ``int8_quantize`` kernel)."""
-    out = np.empty(x.shape, np.int8) if out is None else out
-    kernels.get("int8_quantize", "cpu")(np.ascontiguousarray(x), float(scale), int(zero), out)
-    return out
-
-
-def dequantize(q, scale, zero):
-    return ((q.astype(np.float32) - np.float32(zero)) * np.float32(scale)).astype(np.float32)
 
 
 class _QuantLayer(nn.Module):
