@@ -216,3 +216,30 @@ def test_int8_conv2d_kmajor_is_im2col_plus_gemm(implementation, case, relu, rng)
                                              np.ascontiguousarray(wq[:, :k]), bias, w_sums, 4,
                                              multiplier, -2, relu, gemm)
     np.testing.assert_array_equal(out["reference"].reshape(-1, o), gemm)
+
+
+@pytest.mark.parametrize("implementation", ["reference"] + IMPLEMENTATIONS)
+@pytest.mark.parametrize("k", [25, 64, 147, 300])
+@pytest.mark.parametrize("relu", [False, True])
+def test_int8_gemm_in_each_implementations_operand_layout(implementation, k, relu, rng):
+    """Each implementation's GEMM on the operands it asks for (``int8_gemm_operand``: on a
+    CPU with VNNI u8 codes + 128, s8 weights, K padded to 64s) gives the reference's int8."""
+    m, o = 37, 9
+    codes = rng.integers(-128, 128, (m, k)).astype(np.int8)
+    w = rng.integers(-127, 128, (o, k)).astype(np.int8)
+    bias = rng.integers(-5000, 5000, o).astype(np.int32)
+    w_sums = w.astype(np.int32).sum(1).astype(np.int32)
+    multiplier = rng.uniform(1e-4, 2e-2, o)
+    a_dtype, w_dtype, k_pad, offset = kernels.load("int8_gemm_operand", implementation)(k)
+    assert k_pad >= k and offset in (0, 128)
+    a = np.zeros((m, k_pad), a_dtype)
+    a[:, :k] = codes.astype(np.int16) + offset
+    wp = np.zeros((o, k_pad), w_dtype)
+    wp[:, :k] = w
+    y, expected = np.zeros((m, o), np.int8), np.zeros((m, o), np.int8)
+    kernels.load("int8_gemm_requant", implementation)(a, wp, bias, w_sums, 5 + offset,
+                                                      multiplier, -3, relu, y)
+    kernels.load("int8_gemm_requant", "reference")(codes.astype(np.int16), w.astype(np.int16),
+                                                   bias, w_sums, 5, multiplier, -3, relu,
+                                                   expected)
+    np.testing.assert_array_equal(y, expected)

@@ -73,15 +73,12 @@ class _QuantLayer(nn.Module):
         w_scale = np.where(peak > 0, peak, 127.0) / 127.0  # a pruned-away filter: 1
         w_q = np.clip(np.floor(flat / w_scale[:, None] + 0.5), -127, 127).astype(np.int16)
         self.w_scale = w_scale
-        # int16 codes: the CPU GEMM's operand layout; (C, kh, kw) order for a float input
-        # image, (kh, kw, C) for the channels-last codes of a QTensor. K is padded with zeros
-        # to a multiple of 64 (past 64): the vectorised dot products then have no scalar
-        # remainder, which makes K = 147 (ResNet's stem) 1.5x slower than K = 192.
-        k = flat.shape[1]
-        self.k_pad = k if k <= 64 or self.groups != 1 else -(-k // 64) * 64
-        self.register_buffer("w_wide", Tensor(self._pad(w_q)))
+        # int16 codes, (C, kh, kw) order for a float input image, (kh, kw, C) for the
+        # channels-last codes of a QTensor; each GEMM gets them in the dtype and zero-padded K
+        # that its implementation asks for (``int8_gemm_operand``), made once per device
+        self.register_buffer("w_wide", Tensor(w_q))
         if self.kind == "conv":
-            self.register_buffer("w_nhwc", Tensor(self._pad(
+            self.register_buffer("w_nhwc", Tensor(np.ascontiguousarray(
                 w_q.reshape(w.shape).transpose(0, 2, 3, 1).reshape(o, -1))))
         self.register_buffer("w_sums", Tensor(w_q.astype(np.int32).sum(axis=1, dtype=np.int32)))
         self.bias_f = (np.zeros(o) if layer.bias is None
@@ -90,19 +87,31 @@ class _QuantLayer(nn.Module):
         self.in_q = self.out_q = None
         self._workspace, self._rescaled = {}, {}
 
-    def _pad(self, rows):
-        """(R, K) -> (R, k_pad) with zero columns after K."""
-        xp = backend.xp(rows)
-        out = xp.zeros((rows.shape[0], self.k_pad), rows.dtype)
-        out[:, :rows.shape[1]] = rows
-        return out
+    def _operand(self, device):
+        """(activation dtype, weight dtype, padded K, activation offset) of the GEMM."""
+        a_dtype, w_dtype, k_pad, offset = kernels.get("int8_gemm_operand", device)(
+            self.w_wide.shape[1])
+        return a_dtype, w_dtype, (k_pad if self.groups == 1 else self.w_wide.shape[1]), offset
+
+    def _weights(self, name, device):
+        """The weight buffer ``name`` as the GEMM's operand (kept per layout and device)."""
+        _, w_dtype, k_pad, _ = self._operand(device)
+        key = (name, np.dtype(w_dtype).str, k_pad, str(device), kernels.implementation_for(device))
+        found = self._rescaled.get(key)
+        if found is None:
+            master = getattr(self, name).data
+            found = backend.xp(master).zeros((master.shape[0], k_pad), w_dtype)
+            found[:, :master.shape[1]] = master
+            self._rescaled[key] = found
+        return found
 
     def _buffer(self, key, shape, dtype, xp):
         """A scratch array kept between calls: fresh 10 MB patch matrices cost more in page
         faults than the int8 GEMM that reads them (LeNet-5's conv1 at batch 256). Zeros: the
         columns past K are never written."""
         found = self._workspace.get(key)
-        if found is None or found.shape != shape or backend.xp(found) is not xp:
+        if (found is None or found.shape != shape or found.dtype != dtype
+                or backend.xp(found) is not xp):
             found = self._workspace[key] = xp.zeros(shape, dtype)
         return found
 
@@ -130,11 +139,13 @@ class _QuantLayer(nn.Module):
             codes, (s_in, z_in), nhwc = quantize_codes(data, *self.in_q, device), self.in_q, False
         xp = backend.xp(codes)
         bias_q, multiplier = self._requant(s_in, device)
+        a_dtype, _, k_pad, offset = self._operand(device)
         if self.kind == "linear":
-            lead = codes.shape[:-1]
-            out = self._gemm(self._pad(codes.reshape(-1, codes.shape[-1]).astype(np.int16)),
-                             self.w_wide.data, bias_q, self.w_sums.data, z_in, multiplier, xp,
-                             device)
+            lead, k = codes.shape[:-1], codes.shape[-1]
+            a = xp.zeros((int(np.prod(lead)), k_pad), a_dtype)
+            a[:, :k] = _offset(codes.reshape(-1, k), offset)
+            out = self._gemm(a, self._weights("w_wide", device), bias_q, self.w_sums.data,
+                             z_in + offset, multiplier, xp, device)
             out = QTensor.wrap(out.reshape(*lead, -1), *self.out_q, device)
             return out if out.q.ndim != 4 else Tensor._wrap(out.data, device)
         (kh, kw), (sy, sx), (ph, pw), (dy, dx), (th, tw) = self.geometry
@@ -149,20 +160,21 @@ class _QuantLayer(nn.Module):
                 codes, self.w_wide.data, kh, kw, sy, sx, ph, pw, dy, dx, bias_q,
                 self.w_sums.data, z_in, multiplier, self.out_q[1], self.relu, out)
             return QTensor.wrap(out, *self.out_q, device)
-        width = self.k_pad if self.groups == 1 else c * kh * kw
-        a = self._buffer("cols_nhwc" if nhwc else "cols", (n * oh * ow, width), np.int16, xp)
+        width = k_pad if self.groups == 1 else c * kh * kw
+        a = self._buffer("cols_nhwc" if nhwc else "cols", (n * oh * ow, width), a_dtype, xp)
         patches = (n, oh, ow, kh, kw, c) if nhwc else (n, oh, ow, c, kh, kw)
         cols = a[:, :c * kh * kw].reshape(patches)  # a view: splits both axes
+        src, pad = _offset(codes, offset), z_in + offset
         if nhwc:
-            kernels.get("int8_im2col_nhwc", device)(codes, cols, sy, sx, ph, pw, dy, dx, z_in)
-            weights = self.w_nhwc.data
+            kernels.get("int8_im2col_nhwc", device)(src, cols, sy, sx, ph, pw, dy, dx, pad)
+            weights = self._weights("w_nhwc", device)
         else:
-            kernels.get("int8_im2col", device)(codes, cols, sy, sx, ph, pw, dy, dx, z_in)
-            weights = self.w_wide.data
+            kernels.get("int8_im2col", device)(src, cols, sy, sx, ph, pw, dy, dx, pad)
+            weights = self._weights("w_wide", device)
         if self.groups == 1:
-            out = self._gemm(a, weights, bias_q, self.w_sums.data, z_in, multiplier, xp, device)
+            out = self._gemm(a, weights, bias_q, self.w_sums.data, pad, multiplier, xp, device)
         else:
-            out = self._grouped(a, weights, c, nhwc, bias_q, z_in, multiplier, xp, device)
+            out = self._grouped(a, weights, c, nhwc, bias_q, pad, multiplier, xp, device)
         return QTensor.wrap(out.reshape(n, oh, ow, -1), *self.out_q, device)
 
     def _gemm(self, a, weights, bias_q, w_sums, z_in, multiplier, xp, device):
@@ -186,6 +198,13 @@ class _QuantLayer(nn.Module):
                                       weights[rows], bias_q[rows], self.w_sums.data[rows], z_in,
                                       multiplier[rows], xp, device)
         return out
+
+
+def _offset(codes, offset):
+    """int8 codes as the GEMM's activations: themselves, or code + 128 as uint8."""
+    if not offset:
+        return codes
+    return codes.view(np.uint8) ^ np.uint8(0x80)
 
 
 def _fold_bn(conv, bn):

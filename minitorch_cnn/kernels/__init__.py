@@ -63,6 +63,7 @@ FAMILIES = {
     "int8_avg_pool_nhwc": "int8",
     "int8_add_requant": "int8",
     "int8_conv2d_kmajor": "int8",
+    "int8_gemm_operand": "int8",
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")

@@ -3,6 +3,7 @@ output of the GEMM with its int32 dot product, requantization and ReLU fused). A
 CuPy arrays, or NumPy arrays under Numba's CUDA simulator. See ``reference/int8.py``."""
 import math
 
+import numpy as np
 from numba import cuda, float32, int64
 
 THREADS = 256
@@ -38,6 +39,11 @@ def _im2col(x, cols, sy, sx, ph, pw, dy, dx, pad):
 
 def int8_im2col(x, cols, sy, sx, ph, pw, dy, dx, pad):
     _im2col[_blocks(cols.size), THREADS](x, cols, sy, sx, ph, pw, dy, dx, pad)
+
+
+def int8_gemm_operand(k):
+    """See ``reference/int8.py``: int16 operands, K as it is."""
+    return np.int16, np.int16, k, 0
 
 
 @cuda.jit

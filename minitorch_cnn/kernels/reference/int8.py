@@ -4,8 +4,9 @@
 array (one GEMM row per output pixel; int8, or int16 for the CPU GEMM's multiply-adds), the
 padding filled with ``pad`` (the input zero point, i.e. the real value 0).
 
-``int8_gemm_requant``: ``out = requant(a @ w.T)`` for int8-valued activations ``a`` (M, K) and
-per-output-channel weights ``w`` (O, K) (int8 or int16 arrays), accumulated in int32::
+``int8_gemm_requant``: ``out = requant(a @ w.T)`` for integer activations ``a`` (M, K) and
+per-output-channel weights ``w`` (O, K) (int8 or int16 arrays; on the CPU's VNNI path ``a``
+holds code + 128 as uint8 and ``a_zero`` is the zero point + 128), accumulated in int32::
 
     acc[m, o] = sum_k a[m, k] w[o, k] + bias[o] - a_zero * w_sums[o]
     out[m, o] = clamp(floor(acc * multiplier[o] + 0.5) + out_zero, lo, 127)
@@ -54,12 +55,19 @@ def int8_im2col(x, cols, sy, sx, ph, pw, dy, dx, pad):
     out_h, out_w, _, kh, kw = cols.shape[1:]
     hp = max((out_h - 1) * sy + (kh - 1) * dy + 1, h + ph)
     wp = max((out_w - 1) * sx + (kw - 1) * dx + 1, w + pw)
-    xpad = array_module(x).full((n, c, hp, wp), pad, np.int8)
+    xpad = array_module(x).full((n, c, hp, wp), pad, x.dtype)
     xpad[:, :, ph:ph + h, pw:pw + w] = x
     for i in range(kh):
         for j in range(kw):
             tap = xpad[:, :, i * dy:i * dy + sy * out_h:sy, j * dx:j * dx + sx * out_w:sx]
             cols[:, :, :, :, i, j] = tap.transpose(0, 2, 3, 1)
+
+
+def int8_gemm_operand(k):
+    """(activation dtype, weight dtype, padded K, activation offset) that this implementation's
+    ``int8_gemm_requant`` wants: its operands hold the codes (plus the offset) in these dtypes,
+    K zero-padded. Here int16, K as it is."""
+    return np.int16, np.int16, k, 0
 
 
 def int8_quantize(x, scale, zero, out):
@@ -91,7 +99,7 @@ def int8_im2col_nhwc(x, cols, sy, sx, ph, pw, dy, dx, pad):
     out_h, out_w, kh, kw, _ = cols.shape[1:]
     hp = max((out_h - 1) * sy + (kh - 1) * dy + 1, h + ph)
     wp = max((out_w - 1) * sx + (kw - 1) * dx + 1, w + pw)
-    xpad = array_module(x).full((n, hp, wp, c), pad, np.int8)
+    xpad = array_module(x).full((n, hp, wp, c), pad, x.dtype)
     xpad[:, ph:ph + h, pw:pw + w] = x
     for i in range(kh):
         for j in range(kw):
