@@ -44,6 +44,7 @@ LAYERS = {
     "minitorch_cnn.models": 11,
     "minitorch_cnn.summary": 12, "minitorch_cnn.nas": 12, "minitorch_cnn.compress": 12,
     "minitorch_cnn.onnx": 12,
+    "minitorch_cnn.compress.qtensor": 12, "minitorch_cnn.compress.qmodules": 12,
     "minitorch_cnn.train": 13, "minitorch_cnn.viz": 13, "minitorch_cnn.exercises": 13,
     "minitorch_cnn.nas.command": 13, "minitorch_cnn.train_distributed": 13,
     "minitorch_cnn.compress.command": 13, "minitorch_cnn.cli": 13, "minitorch_cnn.evaluate": 13,

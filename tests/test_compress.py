@@ -397,7 +397,7 @@ def test_prune_filters_lenet_counts():
     assert after.total_params == expected
     assert after.total_macs < before.total_macs
     assert small(_batch()[0]).shape == (4, 10)
-    assert not hasattr(small, "model_spec")
+    assert not hasattr(small, "model_spec") and small.base_spec["name"] == "lenet5-relu"
 
 
 def test_prune_filters_keeps_the_largest_l1_filters():
@@ -477,3 +477,23 @@ def test_compress_command_reads_a_model_spec(tmp_path, capsys):
     assert main(["compress", ckpt, "--prune", "0.5", "--finetune-epochs", "0", "--out", out]) == 0
     assert capsys.readouterr().out.splitlines()[-2].startswith("compressed size: ")
     assert compress.load(os.path.join(out, "model.mtc")).model_spec == model.model_spec
+
+
+@pytest.mark.parametrize("name,shape", [("lenet5-relu", (3, 1, 28, 28)),
+                                        ("resnet18", (1, 3, 32, 32))])
+def test_mtc_round_trip_of_a_filter_pruned_model(tmp_path, name, shape):
+    mt.manual_seed(0)
+    kwargs = {"num_classes": 10} if name == "resnet18" else {}
+    small = compress.prune_filters(registry.create(name, **kwargs), 0.5)
+    assert not hasattr(small, "model_spec") and small.base_spec["name"] == name
+    params = mt.summary(small, shape[1:]).total_params
+    if name == "lenet5-relu":  # then magnitude pruning and weight sharing, as the command does
+        compress.prune_magnitude(small, 0.5)
+        compress.share_weights(small, bits=(4, 4))
+    path = str(tmp_path / "small.mtc")
+    compress.save(small, path)
+    loaded = compress.load(path).eval()
+    x = mt.randn(*shape)
+    with mt.no_grad():
+        np.testing.assert_array_equal(loaded(x).numpy(), small.eval()(x).numpy())
+    assert mt.summary(loaded, shape[1:]).total_params == params

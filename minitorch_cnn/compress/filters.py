@@ -109,7 +109,9 @@ def prune_filters(model, amount):
     """A smaller dense copy of ``model`` with the fraction ``amount`` (in [0, 1)) of the
     filters of each prunable conv removed by L1 norm (at least one kept), and the matching
     channels of the following BN and conv / linear layers. ``model`` is not changed; the copy
-    has no ``model_spec`` (the registry cannot rebuild its shapes)."""
+    has no ``model_spec`` (the registry cannot rebuild its shapes) but a ``base_spec``, the
+    ``model_spec`` of the model it was cut from: ``compress.save`` stores that, and
+    ``compress.load`` builds it and cuts its layers to the stored shapes (``fit_shapes``)."""
     amount = _check_amount("prune_filters", amount)
     pruned = copy.deepcopy(model)
     blocks = [m for m in pruned.modules() if isinstance(m, (BasicBlock, Bottleneck))]
@@ -136,5 +138,28 @@ def prune_filters(model, amount):
         if not done:
             raise ValueError(f"prune_filters: {type(model).__name__} has no conv layer "
                              "followed by another conv or linear layer to prune")
-    pruned.__dict__.pop("model_spec", None)
+    spec = pruned.__dict__.pop("model_spec", None) or getattr(model, "base_spec", None)
+    if spec:
+        pruned.base_spec = spec
     return pruned
+
+
+def fit_shapes(model, shapes):
+    """Cut the conv / BN / linear layers of ``model`` (as the registry builds it) to the tensor
+    ``shapes`` (state name -> shape) of a filter-pruned copy, so that copy's state loads into
+    it; the tensors that change are zeros until then."""
+    for prefix, m in model.named_modules():
+        for name in list(m._parameters) + list(m._buffers):
+            full, t = f"{prefix}.{name}" if prefix else name, getattr(m, name)
+            shape = tuple(shapes.get(full, ()))
+            if t is None or full not in shapes or tuple(t.shape) == shape:
+                continue
+            _set(m, name, np.zeros(shape, _array(t).dtype))
+            if name != "weight":
+                continue
+            if isinstance(m, nn.Conv2d):
+                m.out_channels, m.in_channels = shape[0], shape[1] * m.groups
+            elif isinstance(m, nn.Linear):
+                m.out_features, m.in_features = shape
+            elif isinstance(m, nn.BatchNorm2d):
+                m.num_features = shape[0]

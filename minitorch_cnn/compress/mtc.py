@@ -30,6 +30,7 @@ from .. import backend
 from ..models import registry
 from ..serialization import atomic_write
 from . import reparam
+from .filters import fit_shapes
 from .huffman import huffman_decode, huffman_encode
 
 MAGIC = b"MTC1"
@@ -111,7 +112,7 @@ def _decode_layer(entry, parts):
 def encode(model):
     """The ``.mtc`` bytes of ``model`` and one row per state entry: (name, weights, kept,
     bits per weight or None, bytes)."""
-    spec = getattr(model, "model_spec", None)
+    spec = getattr(model, "model_spec", None) or getattr(model, "base_spec", None)
     if not spec:
         raise ValueError(f"compress.save: {type(model).__name__} has no model_spec; build it "
                          "with minitorch_cnn.models.registry.create so the file can rebuild it")
@@ -183,5 +184,6 @@ def load(path):
         state[entry["name"]] = array.copy()
     if pos != end:
         raise ValueError(f"{where}: corrupt file ({end - pos} payload bytes not accounted for)")
+    fit_shapes(model, {name: a.shape for name, a in state.items()})  # filter-pruned models
     model.load_state_dict(state)
     return model

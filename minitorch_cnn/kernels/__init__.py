@@ -61,6 +61,12 @@ FAMILIES = {
     "int8_gemm_requant": "int8",
     "int8_quantize": "int8",
     "int8_dequantize_nchw": "int8",
+    "int8_im2col_nhwc": "int8",
+    "int8_max_pool2d_nhwc": "int8",
+    "int8_avg_pool_nhwc": "int8",
+    "int8_add_requant": "int8",
+    "int8_conv2d_kmajor": "int8",
+    "int8_gemm_operand": "int8",
 }
 
 IMPLEMENTATIONS = ("reference", "cpu", "cuda")
