@@ -24,7 +24,8 @@ def _plain_block(block, x):
 
 def _block(dtype, momentum=0.1):
     mt.manual_seed(0)
-    block = _DenseBlock(3, 4, bn_size=2, growth_rate=3, drop_rate=0.0).to(dtype=dtype).train()
+    block = _DenseBlock(3, 4, bn_size=2, growth_rate=3, drop_rate=0.0,
+                        memory_efficient=True).to(dtype=dtype).train()
     for m in block.modules():
         if isinstance(m, mt.nn.BatchNorm2d):
             m.momentum = momentum
@@ -114,7 +115,7 @@ def test_feature_buffer_refuses_a_different_prefix_or_overflow():
 
 
 def test_densenet_zero_batch_and_eval_use_plain_cat():
-    model = DenseNet(4, (2, 2), 8, num_classes=3).train()
+    model = DenseNet(4, (2, 2), 8, num_classes=3, memory_efficient=True).train()
     x = mt.zeros(0, 3, 32, 32, requires_grad=True)
     out = model(x)
     out.sum().backward()
@@ -124,12 +125,25 @@ def test_densenet_zero_batch_and_eval_use_plain_cat():
         assert model(mt.randn(1, 3, 32, 32)).shape == (1, 3)
 
 
+def test_memory_efficient_is_off_by_default_as_in_torchvision(monkeypatch):
+    from minitorch_cnn.models import densenet
+    made = []
+    monkeypatch.setattr(densenet, "FeatureBuffer",
+                        lambda channels: made.append(channels) or FeatureBuffer(channels))
+    for flag in (False, True):
+        DenseNet(4, (2, 2), 8, num_classes=3, memory_efficient=flag).train()(
+            mt.randn(2, 3, 32, 32))
+        assert bool(made) == flag
+
+
 @pytest.mark.oracle
-def test_tiny_densenet_training_step_equals_torchvisions(torch):
+@pytest.mark.parametrize("memory_efficient", [False, True])
+def test_tiny_densenet_training_step_equals_torchvisions(torch, memory_efficient):
     tv = pytest.importorskip("torchvision")
     torch.manual_seed(0)
     theirs = tv.models.DenseNet(4, (2, 3), 8, num_classes=3).double().train()
-    ours = DenseNet(4, (2, 3), 8, num_classes=3).to(dtype=np.float64).train()
+    ours = DenseNet(4, (2, 3), 8, num_classes=3, memory_efficient=memory_efficient).to(
+        dtype=np.float64).train()
     ours.load_state_dict({k: v.numpy().copy() for k, v in theirs.state_dict().items()})
     x = np.random.default_rng(6).standard_normal((2, 3, 32, 32))
     out = ours(mt.tensor(x))
