@@ -131,7 +131,8 @@ class DenseNet(nn.Module):
 
     Args: growth_rate (k), block_config (layers per block), num_init_features, bn_size
     (bottleneck width in multiples of k), drop_rate (dropout after each layer), num_classes,
-    in_channels, memory_efficient (the shared feature buffer above). Initialisation as torchvision: He normal convolutions, BN (1, 0), zero biases.
+    in_channels, memory_efficient (the shared feature buffer above). Initialisation as
+    torchvision: He normal convolutions, BN (1, 0), zero biases.
     """
 
     def __init__(self, growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64,
