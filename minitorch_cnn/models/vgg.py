@@ -50,7 +50,8 @@ class VGG(nn.Module):
         self.features = features
         self.in_channels = features[0].in_channels
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
-        # the fc layers hold 123 M of the 138 M weights: drawn once, by the loop below
+        # the fc layers hold 123 M of the 138 M weights: drawn once, by the loop below (as the
+        # convs, built by _vgg)
         with nn.init.no_default_init() if init_weights else contextlib.nullcontext():
             self.classifier = fc_head(512 * 7 * 7, num_classes, dropout)
         if init_weights:
@@ -72,7 +73,12 @@ class VGG(nn.Module):
 
 
 def _vgg(cfg, batch_norm, num_classes=1000, in_channels=3, **kwargs):
-    return VGG(make_layers(cfgs[cfg], batch_norm, in_channels), num_classes, **kwargs)
+    # VGG's own initialisation (init_weights, the default) draws every conv weight: skip the
+    # default draw before it
+    with nn.init.no_default_init() if kwargs.get("init_weights", True) \
+            else contextlib.nullcontext():
+        features = make_layers(cfgs[cfg], batch_norm, in_channels)
+    return VGG(features, num_classes, **kwargs)
 
 
 def VGG11(num_classes=1000, in_channels=3, **kwargs):

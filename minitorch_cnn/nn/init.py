@@ -107,7 +107,7 @@ def _fill_scaled(tensor, draw, scale, shift, fallback):
         n = len(starts)
         parts = min(config.get_num_threads(), n)
         bounds = [n * i // parts for i in range(parts + 1)]
-        threads.run(fill_blocks, list(zip(bounds[:-1], bounds[1:])), tensor.device)
+        threads.run_numpy(fill_blocks, list(zip(bounds[:-1], bounds[1:])), tensor.device)
     return tensor
 
 
