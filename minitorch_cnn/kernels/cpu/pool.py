@@ -10,8 +10,9 @@ from numba import njit, prange, uint64
 # below this many elements a kernel runs on the calling thread alone. Threads gain ~60 us per
 # call at LeNet's sizes on an idle machine, but on a busy 2-core machine, next to BLAS's threads
 # and the conv workers, waking the OpenMP team stalled single calls for a time slice (8 ms):
-# LeNet-5 epochs of 2.5 s instead of 0.4 s
-PARALLEL_MIN = 1 << 20
+# LeNet-5 epochs of 2.5 s instead of 0.4 s. From 2^19 on (ResNet's stem pool at batch 1, 0.8 M:
+# 9.7 -> 4.9 ms on two threads) the threads pay; LeNet's pools (0.3 M at batch 64) stay serial
+PARALLEL_MIN = 1 << 19
 
 
 def _run(kernel, size, *args):
