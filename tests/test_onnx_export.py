@@ -142,6 +142,23 @@ def test_max_pool_indices_and_unpool(tmp_path):
     roundtrip(model, mt.randn(2, 3, 6, 7), tmp_path / "m.onnx")
 
 
+def test_fused_model_keeps_its_activations(tmp_path):
+    """``nn.utils.fuse`` moves ReLU / ReLU6 into the convolution (``Conv2d.activation``): the
+    file must still apply them (as Relu / Clip nodes), or its outputs go negative."""
+    mt.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                          nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.ReLU6(),
+                          nn.Conv2d(8, 4, 1)).eval()
+    x = mt.randn(2, 3, 6, 6) * 30
+    fused = mt.nn.utils.fuse(model, x[:1])
+    assert len(fused.fused_activations) == 2
+    with mt.no_grad():
+        inner = fused[:5](x).numpy()
+    assert inner.min() == 0 and inner.max() == 6  # both activations clip these inputs
+    roundtrip(fused, x, tmp_path / "fused.onnx")
+    roundtrip(Lambda(lambda m, x: m.net[:5](x), net=fused), x, tmp_path / "inner.onnx")
+
+
 def test_pooling_indices_as_output(tmp_path):
     model = Lambda(lambda m, x: F.max_pool2d(x, 3, 2, 1, return_indices=True)[1].astype(
         np.float32))

@@ -98,6 +98,22 @@ def test_models_with_float_layers_still_run():
         assert _relative_error(quantize_int8(net, [x])(x).numpy(), net(x).numpy()) < 0.05
 
 
+def test_fused_activations_are_applied_or_refused():
+    """A model after ``nn.utils.fuse`` holds its ReLUs inside the convs (``Conv2d.activation``):
+    the int8 copy applies them; a fused ReLU6, which int8 layers have not, is refused."""
+    mt.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 4, 3),
+                        nn.Flatten()).eval()
+    x = mt.randn(4, 3, 9, 9)
+    fused = mt.nn.utils.fuse(net, x[:1])
+    assert fused.fused_activations
+    with mt.no_grad():
+        assert _relative_error(quantize_int8(fused, [x])(x).numpy(), net(x).numpy()) < 0.05
+    six = mt.nn.utils.fuse(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU6()).eval(), x[:1])
+    with pytest.raises(ValueError, match="relu6"):
+        quantize_int8(six, [x])
+
+
 def test_resnet18_int8_is_close_to_float():
     mt.manual_seed(0)
     model = registry.create("resnet18", num_classes=10).eval()

@@ -246,7 +246,11 @@ def _convert(module, layers, residuals):
             j = i + 2 if bn_name and sequential else i + 1
             after = names[j] if j < len(names) else None
             relu = sequential and after is not None and isinstance(children[after], nn.ReLU)
-            q = _QuantLayer(child, relu)
+            fused = getattr(child, "activation", None)  # nn.utils.fuse's, in the conv
+            if fused not in (None, "relu"):
+                raise ValueError(f"quantize_int8: {name} has a fused {fused} that int8 layers "
+                                 "do not apply; quantize the model before nn.utils.fuse")
+            q = _QuantLayer(child, relu or fused == "relu")
             q.float_layer = child
             children[name] = q
             if relu:

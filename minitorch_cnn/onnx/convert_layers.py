@@ -9,7 +9,7 @@ taken modulo H * W, and unpooling scatters into the (N, C, H * W) planes.
 """
 import numpy as np
 
-from .convert_tensor import reduce
+from .convert_tensor import clip_node, reduce
 from .table import converts, inexpressible
 
 
@@ -32,8 +32,14 @@ def conv(b, call):
     pads = [g.ph, g.pw, _end_pad(h, g.out_h, kh, g.sy, g.ph, g.dy),
             _end_pad(wd, g.out_w, kw, g.sx, g.pw, g.dx)]
     inputs = [b.value(x), b.value(w)] + ([b.value(bias)] if bias is not None else [])
-    return [b.node("Conv", inputs, kernel_shape=[kh, kw], strides=[g.sy, g.sx], pads=pads,
-                   dilations=[g.dy, g.dx], group=int(groups))]
+    y = b.node("Conv", inputs, kernel_shape=[kh, kw], strides=[g.sy, g.sx], pads=pads,
+               dilations=[g.dy, g.dx], group=int(groups))
+    activation = a.get("activation")  # fused by nn.utils.fuse: ONNX has it as its own node
+    if activation == "relu":
+        y = b.node("Relu", [y])
+    elif activation == "relu6":
+        y = clip_node(b, y, x.dtype, 0, 6)
+    return [y]
 
 
 @converts("ConvTranspose2dFn")

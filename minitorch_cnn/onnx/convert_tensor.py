@@ -54,7 +54,7 @@ def elu(b, call):
     return [b.node("Elu", [b.value(call.arguments["x"])], alpha=float(call.arguments["alpha"]))]
 
 
-def _clip(b, x, dtype, low, high):
+def clip_node(b, x, dtype, low, high):
     bounds = ["" if v is None else b.const(np.asarray(v, dtype)) for v in (low, high)]
     while bounds and bounds[-1] == "":
         bounds.pop()
@@ -64,13 +64,13 @@ def _clip(b, x, dtype, low, high):
 @converts("ReLU6Fn")
 def relu6(b, call):
     x = call.arguments["x"]
-    return [_clip(b, b.value(x), x.dtype, 0, 6)]
+    return [clip_node(b, b.value(x), x.dtype, 0, 6)]
 
 
 @converts("ClipFn")
 def clip(b, call):
     a = call.arguments
-    return [_clip(b, b.value(a["x"]), a["x"].dtype, a["min"], a["max"])]
+    return [clip_node(b, b.value(a["x"]), a["x"].dtype, a["min"], a["max"])]
 
 
 @converts("SoftmaxFn", "LogSoftmaxFn")
