@@ -13,6 +13,7 @@ GEOMETRIES = [
     ((2, 3, 6, 7), (3, 3), (1, 1), (1, 1), (1, 1)),
     ((1, 2, 9, 8), (3, 2), (2, 3), (2, 0), (2, 1)),
     ((2, 1, 5, 5), (1, 1), (1, 1), (0, 0), (1, 1)),
+    ((1, 2, 8, 9), (3, 2), (1, 1), (2, 1), (2, 3)),  # stride 1, dilated: kmajor's row pitch
 ]
 
 
@@ -54,6 +55,28 @@ def test_int8_gemm_requant_matches_reference(implementation, m, k, o, relu, dtyp
     acc = (a.astype(np.int64) @ w.astype(np.int64).T + bias - 5 * w_sums)
     expected = np.clip(np.floor(acc * multiplier + 0.5) - 3, -3 if relu else -128, 127)
     np.testing.assert_array_equal(out["reference"], expected)
+
+
+@pytest.mark.parametrize("m,k,o", [(1, 16, 1), (5, 32, 3), (38, 576, 9), (9, 2304, 64)])
+def test_avx2_gemm_matches_reference_at_the_extremes(m, k, o, rng):
+    """The blocked GEMM of CPUs without VNNI (four activation rows by two weight rows per
+    ``vpmaddwd`` step): rows left over at the end of M and O, and the largest products."""
+    from minitorch_cnn.kernels.cpu import int8 as cpu_int8
+    if not cpu_int8.AVX2:
+        pytest.skip("this CPU has no AVX2")
+    a = rng.integers(-128, 128, (m, k)).astype(np.int16)
+    w = rng.integers(-127, 128, (o, k)).astype(np.int16)
+    a[0], w[0] = -128, -127  # the largest sum a dot product can reach
+    bias = rng.integers(-5000, 5000, o).astype(np.int32)
+    w_sums = w.astype(np.int32).sum(1).astype(np.int32)
+    multiplier = rng.uniform(0.5, 2.0, o) * 40 / (128 * 128 * np.sqrt(k))  # outputs ~ +-40
+    for relu in (False, True):
+        y, expected = np.zeros((m, o), np.int8), np.zeros((m, o), np.int8)
+        cpu_int8._gemm_avx2(a, w, bias, w_sums, 5, multiplier, -3, relu, y)
+        kernels.load("int8_gemm_requant", "reference")(a, w, bias, w_sums, 5, multiplier, -3,
+                                                       relu, expected)
+        np.testing.assert_array_equal(y, expected)
+        assert relu or m * o < 8 or len(np.unique(y)) > 8  # inside int8, not all clipped
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
