@@ -154,6 +154,8 @@ def test_softmax_implicit_dim_and_bad_dim(rng):
 
 # --- kernels -------------------------------------------------------------------------------------
 KERNEL_ARGS = {"relu_fwd": lambda x, g: (x,), "relu_bwd": lambda x, g: (g, np.maximum(x, 0)),
+               "relu6_fwd": lambda x, g: (x * 4,),
+               "relu6_bwd": lambda x, g: (g, np.clip(x * 4, 0, 6)),
                "leaky_relu_fwd": lambda x, g: (x, 0.1), "leaky_relu_bwd": lambda x, g: (g, x, 0.1)}
 
 
@@ -164,7 +166,7 @@ def test_kernels_match_reference(name, dtype, impl, rng):
     if impl == "cuda" and not mt.cuda.is_available():
         pytest.skip("no CUDA device or simulator")
     x = rng.standard_normal((3, 5, 7)).astype(dtype)
-    x.ravel()[:4] = [0.0, -0.0, np.nan, -np.inf]
+    x.ravel()[:6] = [0.0, -0.0, np.nan, -np.inf, 1.5, np.inf]  # (relu6 gets 4 x: 6 exactly)
     g = rng.standard_normal(x.shape).astype(dtype)
     args = KERNEL_ARGS[name](x, g)
     expected = mt.kernels.load(name, "reference")(*args)

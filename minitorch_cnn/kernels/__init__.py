@@ -51,6 +51,8 @@ FAMILIES = {
     # --- activations, dropout, losses ---
     "relu_fwd": "activation",
     "relu_bwd": "activation",
+    "relu6_fwd": "activation",
+    "relu6_bwd": "activation",
     "leaky_relu_fwd": "activation",
     "leaky_relu_bwd": "activation",
     # --- optimizers ---

@@ -93,13 +93,18 @@ class ELUFn(Function):
 class ReLU6Fn(Function):
     @staticmethod
     def forward(ctx, x):
-        y = array_module(x).clip(x, 0, 6)
+        if x.dtype in _KERNEL_DTYPES:
+            y = kernels.get("relu6_fwd", ctx.device)(_contiguous(x))
+        else:
+            y = array_module(x).clip(x, 0, 6)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         y, = ctx.saved_tensors
+        if gy.dtype in _KERNEL_DTYPES:
+            return kernels.get("relu6_bwd", ctx.device)(_contiguous(gy), y)
         return gy * ((y > 0) & (y < 6))  # as PyTorch's hardtanh: no gradient at 0 and 6
 
 

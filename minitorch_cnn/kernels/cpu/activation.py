@@ -1,4 +1,4 @@
-"""ReLU and leaky ReLU on the CPU: one flat pass each, no temporaries.
+"""ReLU, ReLU6 and leaky ReLU on the CPU: one flat pass each, no temporaries.
 
 NumPy needs two or three passes for these (a comparison into a boolean mask, a mixed-dtype
 multiply; ``np.maximum`` alone is 3x slower than a plain select loop), so on a (16,64,56,56)
@@ -21,6 +21,20 @@ def _relu_fwd(x, y):
 def _relu_bwd(gy, y, gx):
     for i in range(gy.size):
         gx[i] = gy[i] if y[i] > 0 else 0
+
+
+@njit(cache=True)
+def _relu6_fwd(x, y):
+    for i in range(x.size):
+        v = x[i]
+        y[i] = 0 if v < 0 else (6 if v > 6 else v)  # NaN passes through, as np.clip
+
+
+@njit(cache=True)
+def _relu6_bwd(gy, y, gx):
+    for i in range(gy.size):
+        v = y[i]
+        gx[i] = gy[i] if 0 < v < 6 else 0
 
 
 @njit(cache=True)
@@ -48,6 +62,21 @@ def relu_bwd(gy, y):
     """gy where y > 0, else 0."""
     gx = np.empty_like(gy)
     _relu_bwd(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
+    return gx
+
+
+def relu6_fwd(x):
+    """min(max(x, 0), 6), NaN propagated. NumPy's clip and the mask of the backward took 17% of
+    a MobileNetV2 training step."""
+    y = np.empty_like(x)
+    _relu6_fwd(x.reshape(-1), y.reshape(-1))
+    return y
+
+
+def relu6_bwd(gy, y):
+    """gy where 0 < y < 6, else 0 (PyTorch's hardtanh: no gradient at 0 and 6)."""
+    gx = np.empty_like(gy)
+    _relu6_bwd(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
     return gx
 
 

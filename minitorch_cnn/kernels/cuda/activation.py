@@ -1,4 +1,5 @@
-"""ReLU and leaky ReLU on the GPU: one thread per element over the flat, C-contiguous arrays."""
+"""ReLU, ReLU6 and leaky ReLU on the GPU: one thread per element over the flat, C-contiguous
+arrays."""
 from numba import cuda
 
 from ..array_module import array_module
@@ -19,6 +20,22 @@ def _relu_bwd(gy, y, gx):
     i = cuda.grid(1)
     if i < gy.size:
         gx[i] = gy[i] if y[i] > 0 else 0
+
+
+@cuda.jit
+def _relu6_fwd(x, y):
+    i = cuda.grid(1)
+    if i < x.size:
+        v = x[i]
+        y[i] = 0 if v < 0 else (6 if v > 6 else v)
+
+
+@cuda.jit
+def _relu6_bwd(gy, y, gx):
+    i = cuda.grid(1)
+    if i < gy.size:
+        v = y[i]
+        gx[i] = gy[i] if 0 < v < 6 else 0
 
 
 @cuda.jit
@@ -56,6 +73,20 @@ def relu_bwd(gy, y):
     """gy where y > 0, else 0."""
     gx = array_module(gy).empty_like(gy)
     _launch(_relu_bwd, gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
+    return gx
+
+
+def relu6_fwd(x):
+    """min(max(x, 0), 6), NaN propagated."""
+    y = array_module(x).empty_like(x)
+    _launch(_relu6_fwd, x.reshape(-1), y.reshape(-1))
+    return y
+
+
+def relu6_bwd(gy, y):
+    """gy where 0 < y < 6, else 0."""
+    gx = array_module(gy).empty_like(gy)
+    _launch(_relu6_bwd, gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
     return gx
 
 

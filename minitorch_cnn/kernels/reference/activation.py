@@ -1,5 +1,5 @@
-"""ReLU and leaky ReLU, plain NumPy: the oracle of the kernels. Arrays of any shape; the
-backward takes the forward's output (relu) or input (leaky_relu) and the output gradient.
+"""ReLU, ReLU6 and leaky ReLU, plain NumPy: the oracle of the kernels. Arrays of any shape; the
+backward takes the forward's output (relu, relu6) or input (leaky_relu) and the output gradient.
 NumPy or CuPy arrays alike."""
 from ..array_module import array_module
 
@@ -14,6 +14,16 @@ def relu_bwd(gy, y):
     """gy where y > 0, else 0."""
     xp = array_module(gy)
     return xp.where(y > 0, gy, xp.zeros((), gy.dtype))
+
+
+def relu6_fwd(x):
+    """min(max(x, 0), 6), NaN propagated."""
+    return array_module(x).clip(x, 0, 6)
+
+
+def relu6_bwd(gy, y):
+    """gy where 0 < y < 6, else 0 (PyTorch's hardtanh: no gradient at 0 and 6)."""
+    return array_module(gy).where((y > 0) & (y < 6), gy, gy.dtype.type(0))
 
 
 def leaky_relu_fwd(x, negative_slope):
