@@ -111,6 +111,16 @@ def _dot_u8s8(typingctx, a, w, chunks):
     return sig, codegen
 
 
+@njit(inline="always")
+def _requant_row(acc, bias, w_sums, a_zero, multiplier, out_zero, lo, out):
+    """One output row of a GEMM: int32 sums + bias - zero point x weight sums, requantized to
+    int8 (round half up, clamped to [lo, 127]; lo = the output zero point under a ReLU)."""
+    for o in range(out.shape[0]):
+        v = acc[o] + bias[o] - np.int32(a_zero) * w_sums[o]
+        q = math.floor(np.float64(v) * multiplier[o] + 0.5) + out_zero
+        out[o] = np.int8(min(max(q, lo), 127))
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def _gemm_vnni(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out):
     m_rows, k_len = a.shape
@@ -121,10 +131,7 @@ def _gemm_vnni(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out):
         row = a[m]
         for o in range(o_len):
             acc[o] = _dot_u8s8(row, w[o], k_len // 64)
-        for o in range(o_len):
-            v = acc[o] + bias[o] - np.int32(a_zero) * w_sums[o]
-            q = math.floor(np.float64(v) * multiplier[o] + 0.5) + out_zero
-            out[m, o] = np.int8(min(max(q, lo), 127))
+        _requant_row(acc, bias, w_sums, a_zero, multiplier, out_zero, lo, out[m])
 
 
 @intrinsic
@@ -180,11 +187,7 @@ def _gemm_avx2(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out):
              acc[3, o], acc[3, o + 1]) = _dot4x2_s16(a[rows[0]], a[rows[1]], a[rows[2]],
                                                      a[rows[3]], w[o], w[p], chunks)
         for r in range(4):
-            m = rows[r]
-            for o in range(o_len):
-                v = acc[r, o] + bias[o] - np.int32(a_zero) * w_sums[o]
-                q = math.floor(np.float64(v) * multiplier[o] + 0.5) + out_zero
-                out[m, o] = np.int8(min(max(q, lo), 127))
+            _requant_row(acc[r], bias, w_sums, a_zero, multiplier, out_zero, lo, out[rows[r]])
 
 
 def int8_gemm_requant(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out):
@@ -211,10 +214,7 @@ def _gemm_loops(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out):
             for k in range(k_len):
                 total += np.int32(a[m, k]) * np.int32(w[o, k])
             acc[o] = total
-        for o in range(o_len):
-            v = acc[o] + bias[o] - np.int32(a_zero) * w_sums[o]
-            q = math.floor(np.float64(v) * multiplier[o] + 0.5) + out_zero
-            out[m, o] = np.int8(min(max(q, lo), 127))
+        _requant_row(acc, bias, w_sums, a_zero, multiplier, out_zero, lo, out[m])
 
 
 @njit(cache=True, parallel=True, nogil=True)
