@@ -10,7 +10,9 @@ chunk-level threads 0.2-0.3 s; on an idle machine both scale.
 This needs OpenBLAS's ``openblas_set_num_threads_local`` (0.3.27+), found in the library NumPy
 loaded, and a thread-safe Numba threading layer (OpenMP or TBB). Without them (another BLAS,
 an older OpenBLAS, Numba's 'workqueue' layer), or on a GPU, the chunks run in order in the
-calling thread: the same results, one thread's speed.
+calling thread: the same results, one thread's speed. Work that calls only NumPy (the
+initialisation's random draws) runs on a plain pool of its own (``run_numpy``), which starts
+neither.
 """
 import concurrent.futures
 import ctypes
