@@ -7,6 +7,7 @@ import pytest
 import minitorch_cnn as mt
 
 from minitorch_cnn import evaluate as evaluate_cmd
+from minitorch_cnn.compress import command as compress_cmd
 from minitorch_cnn import train as train_cmd
 from minitorch_cnn import viz
 from minitorch_cnn.summary import main as summary_main
@@ -66,7 +67,8 @@ def test_help_lists_every_command_and_version_works(capsys):
     assert capsys.readouterr().out.strip() == f"minitorch_cnn {mt.__version__}"
 
 
-@pytest.mark.parametrize("make", [train_cmd.parser, evaluate_cmd.evaluate_parser])
+@pytest.mark.parametrize("make", [train_cmd.parser, evaluate_cmd.evaluate_parser,
+                                  compress_cmd.parser])
 def test_help_shows_every_default(make):
     p = make()
     text = " ".join(p.format_help().split())

@@ -16,7 +16,7 @@ import sys
 
 
 import minitorch_cnn as mt
-from .. import data, optim
+from .. import cli, data, optim
 from ..models import registry
 from ..command_data import build_data
 from ..train import get_device, run_epoch
@@ -29,26 +29,28 @@ def parser():
     p = argparse.ArgumentParser(
         prog="python -m minitorch_cnn compress",
         description="Prune, weight-share and Huffman-code a trained checkpoint (Deep "
-                    "Compression) into DIR/model.mtc.")
+                    "Compression) into DIR/model.mtc.",
+        formatter_class=cli.DefaultsHelpFormatter)
     p.add_argument("checkpoint", metavar="CKPT", help="a checkpoint written by train "
                    "(runs/train/last.npz)")
     p.add_argument("--prune", default="0.92", metavar="AMOUNT",
                    help="fraction of weights removed per layer: a float in [0, 1), or "
-                        "LAYER=AMOUNT,... for chosen layers (default 0.92)")
+                        "LAYER=AMOUNT,... for chosen layers")
     p.add_argument("--bits", default="8/5", metavar="CONV/FC",
-                   help="bits of the shared-weight indices of conv / fully connected layers "
-                        "(default 8/5, the paper's)")
+                   help="bits of the shared-weight indices of conv / fully connected layers; "
+                        "the default is the paper's")
     p.add_argument("--prune-steps", type=int, default=3, metavar="S",
                    help="prune iteratively in S steps (the kept fraction shrinks "
-                        "geometrically), fine-tuning after each (default 3)")
+                        "geometrically), fine-tuning after each")
     p.add_argument("--finetune-epochs", type=int, default=2, metavar="N",
                    help="epochs of retraining after each pruning step and after weight sharing")
     p.add_argument("--lr", type=float, default=5e-4, help="fine-tuning learning rate (Adam)")
     p.add_argument("--int8", action="store_true",
                    help="also quantize the compressed model to int8 and test that")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--out", default=os.path.join("runs", "compress"), metavar="DIR")
+    p.add_argument("--batch-size", type=int, default=64, help="fine-tuning and test batch size")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--out", default=os.path.join("runs", "compress"), metavar="DIR",
+                   help="where model.mtc goes")
     return p
 
 
