@@ -27,10 +27,11 @@ def main(argv=None):
         parser.error(f"no case named {missing[0]!r}")
     import minitorch_cnn as mt
     with mt.set_num_threads(args.threads) if args.threads else contextlib.nullcontext():
-        _alternate(args, [cases[args.a].ours("cpu"), cases[args.b].ours("cpu")], mt)
+        _alternate(args, [cases[args.a].ours("cpu"), cases[args.b].ours("cpu")],
+                   mt.get_num_threads())
 
 
-def _alternate(args, steps, mt):
+def _alternate(args, steps, threads):
     for step in steps:
         for _ in range(WARMUP_RUNS):
             step()
@@ -45,7 +46,7 @@ def _alternate(args, steps, mt):
     ratios = [b / a for a, b in zip(*times)]
     faster = sum(r < 1 for r in ratios) / len(ratios)
     print(f"B / A per pair: median {statistics.median(ratios):.2f}; B faster in "
-          f"{faster:.0%} of {len(ratios)} pairs ({mt.get_num_threads()} threads)")
+          f"{faster:.0%} of {len(ratios)} pairs ({threads} threads)")
 
 
 if __name__ == "__main__":

@@ -92,7 +92,10 @@ def _cap_numba_and_blas(n):
 
 def run(fn, ranges, device):
     """``[fn(lo, hi) for lo, hi in ranges]``, spread over the worker threads on the CPU."""
-    pool = _executor() if device.type == "cpu" and len(ranges) > 1 else None
+    return _map(_executor() if device.type == "cpu" and len(ranges) > 1 else None, fn, ranges)
+
+
+def _map(pool, fn, ranges):
     if not pool:
         return [fn(lo, hi) for lo, hi in ranges]
     return list(pool.map(lambda r: fn(*r), ranges))
@@ -109,12 +112,12 @@ def run_numpy(fn, ranges, device):
     global _numpy_pool
     threads = config.get_num_threads()
     if device.type != "cpu" or len(ranges) < 2 or threads < 2:
-        return [fn(lo, hi) for lo, hi in ranges]
+        return _map(None, fn, ranges)
     with _pool_lock:
         if _numpy_pool is None:
             _numpy_pool = concurrent.futures.ThreadPoolExecutor(threads, "minitorch_cnn-numpy")
         pool = _numpy_pool
-    return list(pool.map(lambda r: fn(*r), ranges))
+    return _map(pool, fn, ranges)
 
 
 def _apply_thread_count():

@@ -51,44 +51,40 @@ def _leaky_relu_bwd(gy, x, gx, slope):
         gx[i] = g if x[i] > 0 else g * slope
 
 
+def _new_output(kernel, inputs, *scalars):
+    """A new C-contiguous array shaped as ``inputs[0]``, filled by ``kernel(*inputs, output,
+    *scalars)`` over the flat (C-contiguous) arrays."""
+    out = np.empty(inputs[0].shape, inputs[0].dtype)
+    kernel(*(a.reshape(-1) for a in inputs), out.reshape(-1), *scalars)
+    return out
+
+
 def relu_fwd(x):
     """max(x, 0), NaN propagated."""
-    y = np.empty_like(x)
-    _relu_fwd(x.reshape(-1), y.reshape(-1))
-    return y
+    return _new_output(_relu_fwd, (x,))
 
 
 def relu_bwd(gy, y):
     """gy where y > 0, else 0."""
-    gx = np.empty_like(gy)
-    _relu_bwd(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-    return gx
+    return _new_output(_relu_bwd, (gy, y))
 
 
 def relu6_fwd(x):
     """min(max(x, 0), 6), NaN propagated. NumPy's clip and the mask of the backward took 17% of
     a MobileNetV2 training step."""
-    y = np.empty_like(x)
-    _relu6_fwd(x.reshape(-1), y.reshape(-1))
-    return y
+    return _new_output(_relu6_fwd, (x,))
 
 
 def relu6_bwd(gy, y):
     """gy where 0 < y < 6, else 0 (PyTorch's hardtanh: no gradient at 0 and 6)."""
-    gx = np.empty_like(gy)
-    _relu6_bwd(gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-    return gx
+    return _new_output(_relu6_bwd, (gy, y))
 
 
 def leaky_relu_fwd(x, negative_slope):
     """x where x > 0, else negative_slope * x."""
-    y = np.empty_like(x)
-    _leaky_relu_fwd(x.reshape(-1), y.reshape(-1), x.dtype.type(negative_slope))
-    return y
+    return _new_output(_leaky_relu_fwd, (x,), x.dtype.type(negative_slope))
 
 
 def leaky_relu_bwd(gy, x, negative_slope):
     """gy where x > 0, else negative_slope * gy."""
-    gx = np.empty_like(gy)
-    _leaky_relu_bwd(gy.reshape(-1), x.reshape(-1), gx.reshape(-1), gy.dtype.type(negative_slope))
-    return gx
+    return _new_output(_leaky_relu_bwd, (gy, x), gy.dtype.type(negative_slope))

@@ -179,7 +179,9 @@ def _gemm_avx2(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out):
     lo = out_zero if relu else -128
     chunks = k_len // 16
     for block in prange((m_rows + 3) // 4):
-        rows = [min(block * 4 + r, m_rows - 1) for r in range(4)]  # the last one repeated
+        last = m_rows - 1  # past the end of M, the last row again
+        rows = (block * 4, min(block * 4 + 1, last), min(block * 4 + 2, last),
+                min(block * 4 + 3, last))
         acc = np.empty((4, o_len + 1), np.int32)
         for o in range(0, o_len, 2):
             p = min(o + 1, o_len - 1)
@@ -196,7 +198,7 @@ def int8_gemm_requant(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, ou
             and contiguous):
         _gemm_vnni(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out)
     elif (AVX2 and a.dtype == np.int16 and w.dtype == np.int16 and a.shape[1] % 16 == 0
-          and a.shape[0] > 0 and contiguous):
+          and contiguous):
         _gemm_avx2(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out)
     else:
         _gemm_loops(a, w, bias, w_sums, a_zero, multiplier, out_zero, relu, out)

@@ -54,52 +54,43 @@ def _leaky_relu_bwd(gy, x, gx, slope):
         gx[i] = g if x[i] > 0 else g * slope
 
 
-def _launch(kernel, *arrays_then_args):
-    """Run ``kernel`` over the flat first array (a new output of its shape is the second)."""
-    first = arrays_then_args[0]
+def _new_output(kernel, inputs, *scalars):
+    """A new C-contiguous array shaped as ``inputs[0]``, filled by ``kernel(*inputs, output,
+    *scalars)`` over the flat (C-contiguous) arrays, one thread per element."""
+    first = inputs[0]
+    out = array_module(first).empty(first.shape, first.dtype)
     if first.size:
         threads = min(THREADS, first.size)  # few for tiny inputs on the simulator
-        kernel[(first.size + threads - 1) // threads, threads](*arrays_then_args)
+        kernel[(first.size + threads - 1) // threads, threads](
+            *(a.reshape(-1) for a in inputs), out.reshape(-1), *scalars)
+    return out
 
 
 def relu_fwd(x):
     """max(x, 0), NaN propagated."""
-    y = array_module(x).empty_like(x)
-    _launch(_relu_fwd, x.reshape(-1), y.reshape(-1))
-    return y
+    return _new_output(_relu_fwd, (x,))
 
 
 def relu_bwd(gy, y):
     """gy where y > 0, else 0."""
-    gx = array_module(gy).empty_like(gy)
-    _launch(_relu_bwd, gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-    return gx
+    return _new_output(_relu_bwd, (gy, y))
 
 
 def relu6_fwd(x):
     """min(max(x, 0), 6), NaN propagated."""
-    y = array_module(x).empty_like(x)
-    _launch(_relu6_fwd, x.reshape(-1), y.reshape(-1))
-    return y
+    return _new_output(_relu6_fwd, (x,))
 
 
 def relu6_bwd(gy, y):
     """gy where 0 < y < 6, else 0."""
-    gx = array_module(gy).empty_like(gy)
-    _launch(_relu6_bwd, gy.reshape(-1), y.reshape(-1), gx.reshape(-1))
-    return gx
+    return _new_output(_relu6_bwd, (gy, y))
 
 
 def leaky_relu_fwd(x, negative_slope):
     """x where x > 0, else negative_slope * x."""
-    y = array_module(x).empty_like(x)
-    _launch(_leaky_relu_fwd, x.reshape(-1), y.reshape(-1), x.dtype.type(negative_slope))
-    return y
+    return _new_output(_leaky_relu_fwd, (x,), x.dtype.type(negative_slope))
 
 
 def leaky_relu_bwd(gy, x, negative_slope):
     """gy where x > 0, else negative_slope * gy."""
-    gx = array_module(gy).empty_like(gy)
-    _launch(_leaky_relu_bwd, gy.reshape(-1), x.reshape(-1), gx.reshape(-1),
-            gy.dtype.type(negative_slope))
-    return gx
+    return _new_output(_leaky_relu_bwd, (gy, x), gy.dtype.type(negative_slope))
