@@ -13,6 +13,8 @@ RELU = (32, 64, 112, 112)  # the output of a VGG / ResNet stem-sized layer
 CE = (256, 1000)  # ImageNet logits
 PIXEL_CE = (8, 21, 128, 128)  # PASCAL VOC segmentation logits
 DROPOUT = (128, 4096)  # AlexNet's fc6 output
+RELU6 = (16, 96, 112, 112)  # MobileNetV2's widest activation at batch 16
+RELU6_SMALL = (1, 576, 14, 14)  # one of its late ones at batch 1
 
 
 def _arrays(shape, classes=None):
@@ -80,6 +82,8 @@ def _name(what, shape):
 
 CASES = [
     Case(_name("relu", RELU), "act", 0, *_elementwise(RELU, "relu")),
+    Case(_name("relu6", RELU6), "act", 0, *_elementwise(RELU6, "relu6")),
+    Case(_name("relu6", RELU6_SMALL), "act", 0, *_elementwise(RELU6_SMALL, "relu6")),
     Case(_name("softmax + cross_entropy", CE), "act", 0, *_cross_entropy(CE)),
     Case(_name("cross_entropy per pixel", PIXEL_CE), "act", 0, *_cross_entropy(PIXEL_CE)),
     Case(_name("dropout p=0.5", DROPOUT), "act", 0, *_elementwise(DROPOUT, "dropout", p=0.5)),

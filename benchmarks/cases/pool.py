@@ -67,6 +67,9 @@ def _unpool_case():
 CASES = [
     _case("max_pool 3x3/2 AlexNet (8,96,55,55)", (8, 96, 55, 55), (8, 96, 27, 27),
           lambda F, x: F.max_pool2d(x, 3, 2), lambda F, x: F.max_pool2d(x, 3, 2)),
+    _case("max_pool 3x3/2 p1 ResNet stem, batch 1 (1,64,112,112)", (1, 64, 112, 112),
+          (1, 64, 56, 56), lambda F, x: F.max_pool2d(x, 3, 2, 1),
+          lambda F, x: F.max_pool2d(x, 3, 2, 1)),
     _case("max_pool 2x2/2 VGG (8,64,224,224)", (8, 64, 224, 224), (8, 64, 112, 112),
           lambda F, x: F.max_pool2d(x, 2), lambda F, x: F.max_pool2d(x, 2)),
     _case("max_pool 3x3/2 ceil GoogLeNet (8,64,112,112)", (8, 64, 112, 112), (8, 64, 56, 56),
