@@ -246,11 +246,8 @@ def _convert(module, layers, residuals):
             j = i + 2 if bn_name and sequential else i + 1
             after = names[j] if j < len(names) else None
             relu = sequential and after is not None and isinstance(children[after], nn.ReLU)
-            fused = getattr(child, "activation", None)  # nn.utils.fuse's, in the conv
-            if fused not in (None, "relu"):
-                raise ValueError(f"quantize_int8: {name} has a fused {fused} that int8 layers "
-                                 "do not apply; quantize the model before nn.utils.fuse")
-            q = _QuantLayer(child, relu or fused == "relu")
+            fused = isinstance(child, nn.Conv2d) and child.activation == "relu"  # fuse's
+            q = _QuantLayer(child, relu or fused)
             q.float_layer = child
             children[name] = q
             if relu:
@@ -286,6 +283,10 @@ def quantize_int8(model, calibration_batches, method="minmax", percentile=99.99,
     batches = [b[0] if isinstance(b, (tuple, list)) else b for b in calibration_batches]
     if not batches:
         raise ValueError("quantize_int8: calibration_batches is empty")
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Conv2d) and m.activation not in (None, "relu"):
+            raise ValueError(f"quantize_int8: {name} has a fused {m.activation} (nn.utils.fuse) "
+                             "that int8 layers do not apply; quantize the model before fusing")
     qmodel = copy.deepcopy(model).to("cpu").eval()
     layers, residuals = [], []
     _convert(qmodel, layers, residuals)
